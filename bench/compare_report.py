@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Summarise bench/compare's runs: parse wrk --latency output, print the table.
+
+Input: the TSV that bench/compare writes, one line per wrk run:
+    rep path conns target wrk_out cpu_ticks hwm_kb rss_kb new_upstream_conns
+where cpu_ticks is the measured process's utime+stime delta over the run,
+hwm_kb its VmHWM after the run (reset before it where the kernel allows),
+rss_kb its VmRSS right after the run, and new_upstream_conns the delta of the
+upstream nginx's stub_status "accepts" counter over the run.
+
+Standard library only.
+"""
+
+import argparse
+import csv
+import re
+import statistics
+import sys
+
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
+DUR_S = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def to_ms(text):
+    """'812.00us' / '1.23ms' / '2.01s' / '1.00m' -> milliseconds."""
+    m = re.fullmatch(r"([0-9.]+)(us|ms|s|m|h)", text.strip())
+    if not m:
+        raise ValueError(f"unknown latency {text!r}")
+    return float(m.group(1)) * UNIT_MS[m.group(2)]
+
+
+def parse_wrk(path):
+    """The numbers bench/compare needs from one wrk --latency output."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    out = {"requests": 0, "seconds": None, "rps": 0.0, "p50": None, "p99": None,
+           "non2xx": 0, "socket_errors": 0, "ok": False}
+    m = re.search(r"^\s*(\d+) requests in ([0-9.]+)(us|ms|s|m|h)", text, re.M)
+    if m:
+        out["requests"] = int(m.group(1))
+        out["seconds"] = float(m.group(2)) * DUR_S[m.group(3)]
+    m = re.search(r"^Requests/sec:\s*([0-9.]+)", text, re.M)
+    if m:
+        out["rps"] = float(m.group(1))
+        out["ok"] = True
+    for pct, key in (("50", "p50"), ("99", "p99")):
+        m = re.search(rf"^\s*{pct}(?:\.0+)?%\s+(\S+)", text, re.M)
+        if m:
+            out[key] = to_ms(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if m:
+        out["socket_errors"] = sum(int(g) for g in m.groups())
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if m:
+        out["non2xx"] = int(m.group(1))
+    return out
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, digits=2, width=0):
+    if x is None:
+        s = "-"
+    elif isinstance(x, str):
+        s = x
+    else:
+        s = f"{x:.{digits}f}"
+    return s.rjust(width)
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clk-tck", type=int, required=True)
+    ap.add_argument("--targets", required=True, help="space-separated, in table order")
+    ap.add_argument("--runs-out", help="write parsed per-run data here (TSV)")
+    ap.add_argument("runs_tsv")
+    args = ap.parse_args()
+    targets = args.targets.split()
+    us_per_tick = 1e6 / args.clk_tck
+
+    runs = []
+    with open(args.runs_tsv, newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            w = parse_wrk(row["wrk_out"])
+            ticks = int(row["cpu_ticks"])
+            r = {
+                "rep": int(row["rep"]), "path": row["path"], "conns": int(row["conns"]),
+                "target": row["target"], **w,
+                "cpu_ticks": ticks,
+                "cpu_us_per_req": ticks * us_per_tick / w["requests"] if w["requests"] else None,
+                "cpu_pct": (100.0 * ticks / args.clk_tck / w["seconds"]) if w["seconds"] else None,
+                "hwm_mib": int(row["hwm_kb"]) / 1024.0,
+                "rss_mib": int(row["rss_kb"]) / 1024.0,
+                "new_up": int(row["new_upstream_conns"]),
+            }
+            if not w["ok"]:
+                print(f"warning: could not parse {row['wrk_out']}", file=sys.stderr)
+            runs.append(r)
+
+    if args.runs_out:
+        cols = ["rep", "path", "conns", "target", "rps", "requests", "seconds", "p50", "p99",
+                "non2xx", "socket_errors", "cpu_ticks", "cpu_us_per_req", "cpu_pct",
+                "hwm_mib", "rss_mib", "new_up"]
+        with open(args.runs_out, "w", newline="") as f:
+            wr = csv.writer(f, delimiter="\t", lineterminator="\n")
+            wr.writerow(cols)
+            for r in runs:
+                wr.writerow(["" if r[c] is None else (f"{r[c]:.4f}" if isinstance(r[c], float) else r[c])
+                             for c in cols])
+
+    # summary per (path, conns, target)
+    paths = list(dict.fromkeys(r["path"] for r in runs))
+    conns = sorted(set(r["conns"] for r in runs))
+    summary = {}
+    for r in runs:
+        summary.setdefault((r["path"], r["conns"], r["target"]), []).append(r)
+    agg = {}
+    for key, rs in summary.items():
+        rps = [r["rps"] for r in rs]
+        agg[key] = {
+            "n": len(rs),
+            "rps": median(rps), "rps_min": min(rps), "rps_max": max(rps),
+            "p50": median(r["p50"] for r in rs),
+            "p99": median(r["p99"] for r in rs),
+            "errors": sum(r["non2xx"] + r["socket_errors"] for r in rs),
+            "cpu": median(r["cpu_us_per_req"] for r in rs),
+            "cpu_pct": median(r["cpu_pct"] for r in rs),
+            "hwm": max(r["hwm_mib"] for r in rs),
+            "rss": median(r["rss_mib"] for r in rs),
+            "new_up": median(r["new_up"] for r in rs),
+        }
+
+    refs = [t for t in ("nginx", "haproxy") if t in targets]
+    short = {"nginx": "ngx", "haproxy": "hap"}
+    head = ["target", "req/s median [min-max]", "p50ms", "p99ms", "errors", "cpu_us/req",
+            "cpu%", "peakMiB", "rssMiB", "new_up_conns"]
+    for ref in refs:
+        head += [f"rps/{short[ref]}", f"p99/{short[ref]}", f"cpu/{short[ref]}"]
+    widths = [11, 28, 7, 7, 7, 10, 6, 8, 7, 12] + [8, 8, 8] * len(refs)
+
+    print("Medians over repetitions; errors = non-2xx + socket errors, summed over repetitions.")
+    print("cpu_us/req and cpu% are for the measured process (the proxy; for 'upstream', the")
+    print("upstream nginx worker); peakMiB = max VmHWM per run, rssMiB = VmRSS after the run;")
+    print("new_up_conns = new connections accepted by the upstreams during one run.")
+    print("Ratios: this target's median divided by nginx's / HAProxy's median at the same point.")
+    print("A proxy at well under 100% cpu was not the bottleneck (CPU shared by wrk + upstream was).")
+    for path in paths:
+        for c in conns:
+            if not any((path, c, t) in agg for t in targets):
+                continue
+            print()
+            print(f"== path {path}, {c} connections ==")
+            print(" ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(head, widths))))
+            for t in targets:
+                a = agg.get((path, c, t))
+                if not a:
+                    continue
+                spread = f"{a['rps']:.0f} [{a['rps_min']:.0f}-{a['rps_max']:.0f}]"
+                cells = [t.ljust(widths[0]), spread.rjust(widths[1]),
+                         fmt(a["p50"], 2, widths[2]), fmt(a["p99"], 2, widths[3]),
+                         fmt(str(a["errors"]), 0, widths[4]), fmt(a["cpu"], 2, widths[5]),
+                         fmt(a["cpu_pct"], 0, widths[6]), fmt(a["hwm"], 1, widths[7]),
+                         fmt(a["rss"], 1, widths[8]), fmt(a["new_up"], 0, widths[9])]
+                i = 10
+                for ref in refs:
+                    b = agg.get((path, c, ref))
+                    same = t == ref
+                    for k in ("rps", "p99", "cpu"):
+                        v = None if (same or not b) else ratio(a[k], b[k])
+                        cells.append(fmt(v, 2, widths[i]))
+                        i += 1
+                print(" ".join(cells))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

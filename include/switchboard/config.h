@@ -1,0 +1,99 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard {
+
+// Plain values mirroring the TOML schema (SPEC §2). A Config can be compared, rendered and
+// diffed; the runtime state of upstreams lives elsewhere (registry, upstream).
+
+struct ProxySettings {
+    std::vector<std::string> listen{"127.0.0.1:6188"};
+    std::int64_t connect_timeout_ms = 3000;
+    std::int64_t upstream_timeout_ms = 30000;
+    std::int64_t client_timeout_ms = 60000;
+    std::int64_t max_request_body_bytes = 10485760;
+    std::int64_t max_header_bytes = 65536;
+    std::int64_t retries = 2;
+    std::int64_t max_fails = 1;
+    std::int64_t fail_timeout_ms = 10000;
+    std::int64_t shutdown_timeout_ms = 10000;
+    std::string access_log = "-";
+    bool operator==(const ProxySettings&) const = default;
+};
+
+struct AdminSettings {
+    std::vector<std::string> listen{"127.0.0.1:8080"};
+    std::string token;
+    bool operator==(const AdminSettings&) const = default;
+};
+
+struct HealthCheckConfig {
+    std::string path = "/healthz";
+    std::int64_t interval_ms = 2000;
+    std::int64_t timeout_ms = 1000;
+    std::int64_t rise = 2;
+    std::int64_t fall = 3;
+    bool operator==(const HealthCheckConfig&) const = default;
+};
+
+struct UpstreamConfig {
+    std::string address;  // canonical host:port text (see HostPort::toString)
+    std::int64_t weight = 1;
+    bool operator==(const UpstreamConfig&) const = default;
+};
+
+struct ServiceConfig {
+    std::string name;
+    std::string route;  // defaults to "/<name>"
+    std::string host;
+    std::string strategy = "round_robin";
+    bool strip_prefix = false;
+    std::string hash_key = "client_ip";
+    std::vector<UpstreamConfig> upstreams;
+    std::optional<HealthCheckConfig> health_check;
+    bool operator==(const ServiceConfig&) const = default;
+
+    const UpstreamConfig* findUpstream(std::string_view address) const;
+};
+
+struct Config {
+    ProxySettings proxy;
+    AdminSettings admin;
+    std::vector<ServiceConfig> services;  // in file order
+    bool operator==(const Config&) const = default;
+
+    const ServiceConfig* findService(std::string_view name) const;
+    ServiceConfig* findService(std::string_view name);
+    std::size_t upstreamCount() const;
+};
+
+// A service as the seed call `add_upstream` creates it: defaults and route "/<name>".
+ServiceConfig makeDefaultService(std::string name);
+
+inline constexpr std::int64_t kMinWeight = 1;
+inline constexpr std::int64_t kMaxWeight = 1000;
+inline constexpr const char* kStrategies[] = {"round_robin", "least_conn", "random",
+                                              "consistent_hash"};
+
+// Each check returns an error message, or nothing when the value is fine. The same checks
+// serve the file loader and the admin API, so both accept exactly the same things.
+std::optional<std::string> checkServiceName(std::string_view name);
+std::optional<std::string> checkRoute(std::string_view route);
+std::optional<std::string> checkHost(std::string_view host);
+std::optional<std::string> checkStrategy(std::string_view strategy);
+std::optional<std::string> checkHashKey(std::string_view hash_key);
+std::optional<std::string> checkWeight(std::int64_t weight);
+std::optional<std::string> checkListenAddress(std::string_view address);
+// On success, `address` is rewritten to its canonical form.
+std::optional<std::string> checkUpstreamAddress(std::string& address);
+
+// Whole-config rules that no single value shows: duplicate upstreams, two services
+// claiming one host + route. Messages name the service.
+std::vector<std::string> checkCrossReferences(const Config& config);
+
+} // namespace switchboard

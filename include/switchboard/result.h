@@ -1,0 +1,56 @@
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace switchboard {
+
+// What went wrong, in the terms an HTTP caller understands: each kind maps to one status.
+enum class ErrorKind {
+    Invalid,   // 400: the input is wrong
+    NotFound,  // 404
+    Conflict,  // 409: the world changed under the caller (file edited on disk)
+    Io,        // 500: the change could not be saved
+};
+
+int httpStatusFor(ErrorKind kind);
+
+struct Error {
+    ErrorKind kind = ErrorKind::Invalid;
+    std::string message;
+};
+
+// A value or an Error. Errors that can happen (bad input, network, disk) travel as values;
+// exceptions never cross a C callback.
+template <typename T>
+class Result {
+  public:
+    Result(T value) : state_(std::move(value)) {}
+    Result(Error error) : state_(std::move(error)) {}
+
+    bool ok() const { return state_.index() == 0; }
+    explicit operator bool() const { return ok(); }
+
+    T& value() { return std::get<0>(state_); }
+    const T& value() const { return std::get<0>(state_); }
+    T& operator*() { return value(); }
+    const T& operator*() const { return value(); }
+    T* operator->() { return &value(); }
+    const T* operator->() const { return &value(); }
+
+    const Error& error() const { return std::get<1>(state_); }
+
+  private:
+    std::variant<T, Error> state_;
+};
+
+struct Ok {};
+using Status = Result<Ok>;
+
+inline Error invalid(std::string message) { return {ErrorKind::Invalid, std::move(message)}; }
+inline Error notFound(std::string message) { return {ErrorKind::NotFound, std::move(message)}; }
+inline Error conflict(std::string message) { return {ErrorKind::Conflict, std::move(message)}; }
+inline Error ioError(std::string message) { return {ErrorKind::Io, std::move(message)}; }
+
+} // namespace switchboard

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <event2/dns.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "switchboard/admin_api.h"
+#include "switchboard/config.h"
+#include "switchboard/libevent.h"
+#include "switchboard/proxy.h"
+#include "switchboard/registry.h"
+
+namespace switchboard {
+
+struct EvdnsBaseFree {
+    void operator()(evdns_base* dns) const { evdns_base_free(dns, 0); }
+};
+using EvdnsBasePtr = std::unique_ptr<evdns_base, EvdnsBaseFree>;
+
+// Exit statuses (SPEC §1).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitConfigError = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitBindFailed = 3;
+
+// Owns the event loop, both listeners and the signals; starts, reloads and stops.
+class Server final : public ChangeCommitter {
+  public:
+    Server(std::string config_path, Config initial);
+    ~Server() override;
+
+    // Binds both listeners and runs the loop until SIGINT/SIGTERM. Returns the exit status.
+    int run();
+
+    Status commit(const Config& candidate, const std::string& summary) override;
+
+  private:
+    struct Listener {
+        std::string address;
+        evhttp_bound_socket* socket = nullptr;
+    };
+
+    bool bindAll(evhttp* http, const std::vector<std::string>& addresses, const char* what);
+    void configureProxyHttp();
+    void onSignal(int signal_number);
+    static void onSignalEvent(evutil_socket_t signal_number, short, void* arg);
+
+    // Declared first so that it is destroyed last: everything below uses it.
+    EventBasePtr base_;
+    EvdnsBasePtr dns_;
+    std::string config_path_;
+    Registry registry_;
+    std::unique_ptr<Proxy> proxy_;
+    std::unique_ptr<AdminApi> admin_;
+    EvhttpPtr proxy_http_;
+    EvhttpPtr admin_http_;
+    std::vector<EventPtr> signal_events_;
+};
+
+} // namespace switchboard
