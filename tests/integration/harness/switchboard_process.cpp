@@ -1,0 +1,182 @@
+#include "harness/switchboard_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace harness {
+
+TempDir::TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "switchboard-test-XXXXXX").string();
+    char* made = mkdtemp(pattern.data());
+    path_ = made ? made : "";
+}
+
+TempDir::~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+}
+
+int freePort() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    socklen_t length = sizeof address;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+void writeFile(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+}
+
+std::string configHead(int proxy_port, int admin_port) {
+    return "[proxy]\nlisten = \"127.0.0.1:" + std::to_string(proxy_port) +
+           "\"\naccess_log = \"\"\n\n[admin]\nlisten = \"127.0.0.1:" +
+           std::to_string(admin_port) + "\"\n";
+}
+
+SwitchboardProcess::SwitchboardProcess(std::string config_path, int proxy_port, int admin_port,
+                                       std::vector<std::string> extra_args)
+    : config_path_(std::move(config_path)), log_path_(config_path_ + ".log"),
+      proxy_port_(proxy_port), admin_port_(admin_port) {
+    std::vector<std::string> args = {SWITCHBOARD_BINARY, "-c", config_path_};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    pid_ = fork();
+    if (pid_ == 0) {
+        int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(log_fd, 1);
+        dup2(log_fd, 2);
+        int null_fd = ::open("/dev/null", O_RDONLY);
+        dup2(null_fd, 0);
+        std::vector<char*> argv;
+        for (auto& arg : args)
+            argv.push_back(arg.data());
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (!running())
+            return;
+        if (httpRequest(admin_port_, "GET", "/healthz").status == 200) {
+            started_ = true;
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+SwitchboardProcess::~SwitchboardProcess() {
+    if (pid_ > 0 && stop(5000) == -1) {
+        ::kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+}
+
+std::string SwitchboardProcess::log() const { return readFile(log_path_); }
+
+HttpResponse SwitchboardProcess::proxy(
+    const std::string& method, const std::string& target, const std::string& body,
+    const std::vector<std::pair<std::string, std::string>>& headers) const {
+    return httpRequest(proxy_port_, method, target, body, headers);
+}
+
+HttpResponse SwitchboardProcess::admin(
+    const std::string& method, const std::string& target, const std::string& body,
+    const std::vector<std::pair<std::string, std::string>>& headers) const {
+    return httpRequest(admin_port_, method, target, body, headers);
+}
+
+void SwitchboardProcess::signal(int signal_number) const {
+    if (pid_ > 0)
+        ::kill(pid_, signal_number);
+}
+
+bool SwitchboardProcess::running() {
+    if (pid_ <= 0)
+        return false;
+    int status = 0;
+    pid_t done = waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        pid_ = -1;
+        return false;
+    }
+    return true;
+}
+
+int SwitchboardProcess::stop(int timeout_ms) {
+    if (pid_ <= 0)
+        return exit_status_;
+    ::kill(pid_, SIGTERM);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (!running())
+            return exit_status_;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+}
+
+bool SwitchboardProcess::waitForLog(const std::string& needle, int timeout_ms) const {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (log().find(needle) != std::string::npos)
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
+CommandResult runSwitchboard(const std::vector<std::string>& args) {
+    TempDir dir;
+    std::string out_path = dir.file("out"), err_path = dir.file("err");
+    pid_t pid = fork();
+    if (pid == 0) {
+        int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT, 0644);
+        int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT, 0644);
+        dup2(out_fd, 1);
+        dup2(err_fd, 2);
+        std::vector<std::string> all = {SWITCHBOARD_BINARY};
+        all.insert(all.end(), args.begin(), args.end());
+        std::vector<char*> argv;
+        for (auto& arg : all)
+            argv.push_back(arg.data());
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CommandResult result;
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.out = readFile(out_path);
+    result.err = readFile(err_path);
+    return result;
+}
+
+} // namespace harness

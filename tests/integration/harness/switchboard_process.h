@@ -1,0 +1,85 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "harness/http_client.h"
+
+namespace harness {
+
+// A temporary directory, removed with everything in it on destruction.
+class TempDir {
+  public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+  private:
+    std::string path_;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int freePort();
+
+std::string readFile(const std::string& path);
+void writeFile(const std::string& path, const std::string& text);
+
+// The [proxy]/[admin] head of a test config on the given ports, access log off.
+std::string configHead(int proxy_port, int admin_port);
+
+// The real switchboard binary, started on a config file, stopped (and if need be killed)
+// on destruction.
+class SwitchboardProcess {
+  public:
+    // Starts `switchboard -c config_path extra_args...` with stdout+stderr to a log file
+    // beside the config, then waits until the admin port answers /healthz.
+    SwitchboardProcess(std::string config_path, int proxy_port, int admin_port,
+                       std::vector<std::string> extra_args = {});
+    ~SwitchboardProcess();
+    SwitchboardProcess(const SwitchboardProcess&) = delete;
+    SwitchboardProcess& operator=(const SwitchboardProcess&) = delete;
+
+    bool started() const { return started_; }
+    pid_t pid() const { return pid_; }
+    int proxyPort() const { return proxy_port_; }
+    int adminPort() const { return admin_port_; }
+    std::string log() const;  // everything the process printed so far
+
+    HttpResponse proxy(const std::string& method, const std::string& target,
+                       const std::string& body = "",
+                       const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
+    HttpResponse admin(const std::string& method, const std::string& target,
+                       const std::string& body = "",
+                       const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
+
+    void signal(int signal_number) const;
+    // Sends SIGTERM and waits (up to timeout); returns the exit status, or -1.
+    int stop(int timeout_ms = 15000);
+    bool running();
+    // Waits until `needle` appears in the log, up to timeout; true when it did.
+    bool waitForLog(const std::string& needle, int timeout_ms = 5000) const;
+
+  private:
+    std::string config_path_;
+    std::string log_path_;
+    int proxy_port_;
+    int admin_port_;
+    pid_t pid_ = -1;
+    bool started_ = false;
+    int exit_status_ = -1;
+};
+
+// Runs the binary to completion (for --check, --help ...); returns exit status and output.
+struct CommandResult {
+    int status = -1;
+    std::string out;
+    std::string err;
+};
+CommandResult runSwitchboard(const std::vector<std::string>& args);
+
+} // namespace harness

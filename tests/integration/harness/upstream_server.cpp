@@ -1,0 +1,203 @@
+#include "harness/upstream_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+
+namespace harness {
+
+std::string ReceivedRequest::header(const std::string& name) const {
+    for (const auto& [key, value] : headers)
+        if (strcasecmp(key.c_str(), name.c_str()) == 0)
+            return value;
+    return "";
+}
+
+int ReceivedRequest::headerCount(const std::string& name) const {
+    int count = 0;
+    for (const auto& [key, value] : headers)
+        count += strcasecmp(key.c_str(), name.c_str()) == 0;
+    return count;
+}
+
+UpstreamServer::UpstreamServer(std::string name, Handler handler)
+    : name_(std::move(name)), handler_(std::move(handler)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::listen(listen_fd_, 1024);
+    socklen_t length = sizeof address;
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    accept_thread_ = std::thread([this] { acceptLoop(); });
+}
+
+UpstreamServer::~UpstreamServer() { stop(); }
+
+void UpstreamServer::setHandler(Handler handler) {
+    std::lock_guard lock(mutex_);
+    handler_ = std::move(handler);
+}
+
+std::vector<ReceivedRequest> UpstreamServer::requests() const {
+    std::lock_guard lock(mutex_);
+    return requests_;
+}
+
+int UpstreamServer::requestCount() const {
+    std::lock_guard lock(mutex_);
+    return static_cast<int>(requests_.size());
+}
+
+void UpstreamServer::stop() {
+    if (stopping_.exchange(true))
+        return;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    if (accept_thread_.joinable())
+        accept_thread_.join();
+    ::close(listen_fd_);
+    {
+        std::lock_guard lock(mutex_);
+        for (int fd : connection_fds_)
+            ::shutdown(fd, SHUT_RDWR);
+    }
+    for (auto& thread : threads_)
+        if (thread.joinable())
+            thread.join();
+    for (int fd : connection_fds_)
+        ::close(fd);
+}
+
+void UpstreamServer::acceptLoop() {
+    while (!stopping_) {
+        pollfd p{listen_fd_, POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0)
+            continue;
+        int fd = ::accept(listen_fd_, nullptr, nullptr);
+        if (fd < 0)
+            continue;
+        int number = ++accepted_;
+        std::lock_guard lock(mutex_);
+        if (stopping_) {
+            ::close(fd);
+            break;
+        }
+        connection_fds_.push_back(fd);
+        threads_.emplace_back([this, fd, number] { serveConnection(fd, number); });
+    }
+}
+
+namespace {
+
+bool sendAll(int fd, const std::string& bytes) {
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+        ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0)
+            return false;
+        sent += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+} // namespace
+
+void UpstreamServer::serveConnection(int fd, int connection_number) {
+    std::string buffer;
+    auto fill = [&]() {
+        char chunk[65536];
+        ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+        if (n <= 0)
+            return false;
+        buffer.append(chunk, static_cast<std::size_t>(n));
+        return true;
+    };
+    while (!stopping_) {
+        std::size_t header_end;
+        bool open = true;
+        while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos)
+            if (!(open = fill()))
+                break;
+        if (!open)
+            break;
+        ReceivedRequest request;
+        request.connection = connection_number;
+        std::string head = buffer.substr(0, header_end);
+        buffer.erase(0, header_end + 4);
+        std::size_t line_end = head.find("\r\n");
+        std::string request_line = head.substr(0, line_end);
+        auto first_space = request_line.find(' ');
+        auto second_space = request_line.find(' ', first_space + 1);
+        request.method = request_line.substr(0, first_space);
+        request.target = request_line.substr(first_space + 1, second_space - first_space - 1);
+        std::size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
+        while (pos < head.size()) {
+            std::size_t end = head.find("\r\n", pos);
+            if (end == std::string::npos)
+                end = head.size();
+            std::string line = head.substr(pos, end - pos);
+            auto colon = line.find(':');
+            if (colon != std::string::npos) {
+                std::string value = line.substr(colon + 1);
+                while (!value.empty() && value.front() == ' ')
+                    value.erase(0, 1);
+                request.headers.emplace_back(line.substr(0, colon), value);
+            }
+            pos = end + 2;
+        }
+        std::size_t length = std::strtoul(request.header("Content-Length").c_str(), nullptr, 10);
+        while (buffer.size() < length && open)
+            open = fill();
+        if (!open)
+            break;
+        request.body = buffer.substr(0, length);
+        buffer.erase(0, length);
+
+        Handler handler;
+        {
+            std::lock_guard lock(mutex_);
+            requests_.push_back(request);
+            handler = handler_;
+        }
+        UpstreamReply reply;
+        if (handler)
+            reply = handler(request);
+        else
+            reply.body = name_;
+        if (reply.never_answer) {
+            while (!stopping_ && fill()) {
+            }
+            break;
+        }
+        if (reply.delay_ms > 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(reply.delay_ms));
+        std::string response = "HTTP/1.1 " + std::to_string(reply.status) + " Status\r\n";
+        bool has_length = false;
+        for (const auto& [key, value] : reply.headers) {
+            response += key + ": " + value + "\r\n";
+            has_length = has_length || strcasecmp(key.c_str(), "Content-Length") == 0;
+        }
+        if (!has_length)
+            response += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
+        response += "\r\n";
+        if (request.method != "HEAD")
+            response += reply.body;
+        if (!sendAll(fd, response))
+            break;
+    }
+    // stop() closes the descriptor after joining, so it is never reused under its feet.
+    ::shutdown(fd, SHUT_RDWR);
+}
+
+} // namespace harness

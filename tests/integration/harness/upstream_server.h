@@ -1,0 +1,71 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace harness {
+
+struct ReceivedRequest {
+    std::string method;
+    std::string target;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    int connection = 0;  // which accepted connection carried it (1, 2, ...)
+
+    std::string header(const std::string& name) const;
+    int headerCount(const std::string& name) const;
+};
+
+struct UpstreamReply {
+    int status = 200;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    int delay_ms = 0;          // wait before answering
+    bool never_answer = false; // read the request, then say nothing (until stopped)
+};
+
+// A real HTTP/1.1 server on 127.0.0.1, port chosen by the kernel, one thread per
+// connection, keep-alive. It records every request it receives. By default it answers
+// 200 with its own name as the body.
+class UpstreamServer {
+  public:
+    using Handler = std::function<UpstreamReply(const ReceivedRequest&)>;
+
+    explicit UpstreamServer(std::string name, Handler handler = nullptr);
+    ~UpstreamServer();
+    UpstreamServer(const UpstreamServer&) = delete;
+    UpstreamServer& operator=(const UpstreamServer&) = delete;
+
+    int port() const { return port_; }
+    std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+    const std::string& name() const { return name_; }
+
+    std::vector<ReceivedRequest> requests() const;
+    int requestCount() const;
+    int acceptedConnections() const { return accepted_.load(); }
+    void setHandler(Handler handler);
+    // Closes the listener and every connection; joins all threads.
+    void stop();
+
+  private:
+    void acceptLoop();
+    void serveConnection(int fd, int connection_number);
+
+    std::string name_;
+    Handler handler_;
+    int listen_fd_ = -1;
+    int port_ = 0;
+    std::atomic<bool> stopping_{false};
+    std::atomic<int> accepted_{0};
+    mutable std::mutex mutex_;
+    std::vector<ReceivedRequest> requests_;
+    std::vector<int> connection_fds_;
+    std::vector<std::thread> threads_;
+    std::thread accept_thread_;
+};
+
+} // namespace harness
