@@ -171,7 +171,7 @@ void AdminApi::handle(evhttp_request* request) {
     }
 
     for (const auto& problem : checkCrossReferences(candidate))
-        return sendError(request, 400, problem);
+        return sendError(request, 400, problem.message);
     Status committed = committer_.commit(candidate, summary);
     if (!committed)
         return sendError(request, httpStatusFor(committed.error().kind), committed.error().message);

@@ -119,25 +119,27 @@ std::optional<std::string> checkUpstreamAddress(std::string& address) {
     return std::nullopt;
 }
 
-std::vector<std::string> checkCrossReferences(const Config& config) {
-    std::vector<std::string> errors;
+std::vector<ServiceProblem> checkCrossReferences(const Config& config) {
+    std::vector<ServiceProblem> errors;
     std::set<std::pair<std::string, std::string>> claimed;  // (lowercase host, route)
     std::set<std::string> names;
     for (const auto& service : config.services) {
         if (!names.insert(service.name).second)
-            errors.push_back("service '" + service.name + "' is defined twice");
+            errors.push_back({service.name, "service '" + service.name + "' is defined twice"});
         std::string host = service.host;
         std::transform(host.begin(), host.end(), host.begin(),
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         if (!claimed.insert({host, service.route}).second)
-            errors.push_back("service '" + service.name + "': route '" + service.route + "'" +
-                             (host.empty() ? "" : " on host '" + host + "'") +
-                             " is already claimed by another service");
+            errors.push_back({service.name, "service '" + service.name + "': route '" +
+                                                service.route + "'" +
+                                                (host.empty() ? "" : " on host '" + host + "'") +
+                                                " is already claimed by another service"});
         std::set<std::string> addresses;
         for (const auto& upstream : service.upstreams)
             if (!addresses.insert(upstream.address).second)
-                errors.push_back("service '" + service.name + "': duplicate upstream '" +
-                                 upstream.address + "'");
+                errors.push_back({service.name, "service '" + service.name +
+                                                    "': duplicate upstream '" + upstream.address +
+                                                    "'"});
     }
     return errors;
 }

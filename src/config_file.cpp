@@ -1,6 +1,7 @@
 // TOML text <-> Config. The only file (with config_edit.cpp) that includes toml++.
 #include "switchboard/config_file.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -63,9 +64,18 @@ class ConfigReader {
             {"services", [&](const toml::node& node) { readServices(node, config); }},
         });
         if (errors_.empty()) {
-            for (auto& message : checkCrossReferences(config))
-                errors_.push_back({file_, 0, 0, message});
+            for (auto& problem : checkCrossReferences(config)) {
+                auto where = service_positions_.find(problem.service);
+                if (where != service_positions_.end())
+                    error(where->second, problem.message);
+                else
+                    errors_.push_back({file_, 0, 0, problem.message});
+            }
         }
+        // toml++ walks tables in key order; report in file order.
+        std::stable_sort(errors_.begin(), errors_.end(), [](const auto& a, const auto& b) {
+            return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+        });
         ConfigParse result;
         if (errors_.empty())
             result.config = std::move(config);
@@ -216,8 +226,12 @@ class ConfigReader {
                 continue;
             }
             ServiceConfig service = makeDefaultService(name);
-            if (auto* service_table = expectTable(value, "service '" + name + "'"))
+            service_positions_[name] = key.source();
+            if (auto* service_table = expectTable(value, "service '" + name + "'")) {
+                if (auto* route = service_table->get("route"))
+                    service_positions_[name] = route->source();
                 readService(*service_table, service);
+            }
             config.services.push_back(std::move(service));
         }
     }
@@ -298,6 +312,8 @@ class ConfigReader {
 
     std::string file_;
     std::vector<ConfigError> errors_;
+    // Where cross-reference problems of a service are reported: its route, else its name.
+    std::map<std::string, toml::source_region> service_positions_;
 };
 
 void renderListen(std::ostringstream& out, const std::vector<std::string>& listen) {

@@ -93,7 +93,11 @@ std::optional<std::string> checkListenAddress(std::string_view address);
 std::optional<std::string> checkUpstreamAddress(std::string& address);
 
 // Whole-config rules that no single value shows: duplicate upstreams, two services
-// claiming one host + route. Messages name the service.
-std::vector<std::string> checkCrossReferences(const Config& config);
+// claiming one host + route.
+struct ServiceProblem {
+    std::string service;  // the service the problem is reported on
+    std::string message;
+};
+std::vector<ServiceProblem> checkCrossReferences(const Config& config);
 
 } // namespace switchboard
