@@ -111,6 +111,38 @@ std::optional<UpstreamCall> parseUpstreamCall(evhttp_request* request,
     return call;
 }
 
+JsonPtr stringArray(const std::vector<std::string>& items) {
+    auto array = makeJsonArray();
+    for (const auto& item : items)
+        cJSON_AddItemToArray(array.get(), cJSON_CreateString(item.c_str()));
+    return array;
+}
+
+void sendReloadOutcome(evhttp_request* request, const ReloadOutcome& outcome) {
+    if (!outcome.ok) {
+        std::string first = outcome.errors.empty() ? "reload failed" : outcome.errors.front();
+        return sendJson(request, 400, JsonObject()
+                                          .add("error", "invalid config file: " + first)
+                                          .add("errors", stringArray(outcome.errors))
+                                          .toString());
+    }
+    const ConfigDiff& diff = outcome.diff;
+    JsonObject upstreams;
+    upstreams.add("added", static_cast<std::uint64_t>(diff.upstreams_added))
+                         .add("removed", static_cast<std::uint64_t>(diff.upstreams_removed))
+                         .add("kept", static_cast<std::uint64_t>(diff.upstreams_kept));
+    JsonObject services;
+    services.add("added", stringArray(diff.services_added))
+                        .add("removed", stringArray(diff.services_removed))
+                        .add("changed", stringArray(diff.services_changed))
+                        .add("kept", stringArray(diff.services_kept));
+    sendJson(request, 200, JsonObject()
+                               .add("status", "reloaded")
+                               .add("services", services.release())
+                               .add("upstreams", upstreams.release())
+                               .toString());
+}
+
 } // namespace
 
 void AdminApi::onRequest(evhttp_request* request, void* arg) {
@@ -127,6 +159,12 @@ void AdminApi::handle(evhttp_request* request) {
         if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
             return sendMethodNotAllowed(request, "GET");
         return sendJson(request, 200, R"({"status":"ok"})");
+    }
+
+    if (segments->size() == 1 && (*segments)[0] == "reload") {
+        if (method != EVHTTP_REQ_POST)
+            return sendMethodNotAllowed(request, "POST");
+        return sendReloadOutcome(request, control_.reload("POST /reload from " + peerAddress(request)));
     }
 
     const bool is_add = !segments->empty() && (*segments)[0] == "add_upstream";
@@ -149,8 +187,7 @@ void AdminApi::handle(evhttp_request* request) {
             return sendJson(request, 200, JsonObject(serviceJson(*pool)).toString());
         }
         if (!service) {
-            candidate.services.push_back(makeDefaultService(call->service));
-            service = &candidate.services.back();
+            service = candidate.addService(makeDefaultService(call->service));
         }
         service->upstreams.push_back({call->address, 1});
         summary = "service " + call->service + ": added " + call->address + " (" +
@@ -172,7 +209,7 @@ void AdminApi::handle(evhttp_request* request) {
 
     for (const auto& problem : checkCrossReferences(candidate))
         return sendError(request, 400, problem.message);
-    Status committed = committer_.commit(candidate, summary);
+    Status committed = control_.commit(candidate, summary);
     if (!committed)
         return sendError(request, httpStatusFor(committed.error().kind), committed.error().message);
     auto pool = registry_.find(call->service);

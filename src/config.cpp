@@ -34,6 +34,13 @@ std::size_t Config::upstreamCount() const {
     return count;
 }
 
+ServiceConfig* Config::addService(ServiceConfig service) {
+    auto position = std::lower_bound(
+        services.begin(), services.end(), service.name,
+        [](const ServiceConfig& existing, const std::string& name) { return existing.name < name; });
+    return &*services.insert(position, std::move(service));
+}
+
 ServiceConfig makeDefaultService(std::string name) {
     ServiceConfig service;
     service.route = "/" + name;
@@ -142,6 +149,37 @@ std::vector<ServiceProblem> checkCrossReferences(const Config& config) {
                                                     "'"});
     }
     return errors;
+}
+
+} // namespace switchboard
+
+namespace switchboard {
+
+ConfigDiff diffConfigs(const Config& before, const Config& after) {
+    ConfigDiff diff;
+    for (const auto& service : after.services) {
+        const ServiceConfig* old = before.findService(service.name);
+        if (!old) {
+            diff.services_added.push_back(service.name);
+            diff.upstreams_added += service.upstreams.size();
+            continue;
+        }
+        (*old == service ? diff.services_kept : diff.services_changed).push_back(service.name);
+        for (const auto& upstream : service.upstreams)
+            ++(old->findUpstream(upstream.address) ? diff.upstreams_kept : diff.upstreams_added);
+        for (const auto& upstream : old->upstreams)
+            diff.upstreams_removed += service.findUpstream(upstream.address) ? 0 : 1;
+    }
+    for (const auto& service : before.services) {
+        if (!after.findService(service.name)) {
+            diff.services_removed.push_back(service.name);
+            diff.upstreams_removed += service.upstreams.size();
+        }
+    }
+    diff.listeners_changed = before.proxy.listen != after.proxy.listen ||
+                             before.admin.listen != after.admin.listen;
+    diff.settings_changed = !(before.proxy == after.proxy) || !(before.admin == after.admin);
+    return diff;
 }
 
 } // namespace switchboard

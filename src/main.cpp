@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "switchboard/config_file.h"
+#include "switchboard/config_store.h"
 #include "switchboard/log.h"
 #include "switchboard/server.h"
 
@@ -98,7 +99,8 @@ int main(int argc, char** argv) {
     }
     setLogLevel(options.log_level);
 
-    ConfigFileRead read = readConfigFile(options.config_path);
+    ConfigStore store(options.config_path);
+    ConfigFileRead read = store.load();
     if (options.check) {
         if (read.missing) {
             std::cerr << options.config_path << ": cannot read: No such file or directory\n";
@@ -121,6 +123,6 @@ int main(int argc, char** argv) {
                 " does not exist: starting from the built-in defaults; the first change made "
                 "through the admin API creates it");
 
-    Server server(options.config_path, *read.parse.config);
+    Server server(std::move(store), *read.parse.config);
     return server.run();
 }

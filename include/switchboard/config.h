@@ -64,12 +64,14 @@ struct ServiceConfig {
 struct Config {
     ProxySettings proxy;
     AdminSettings admin;
-    std::vector<ServiceConfig> services;  // in file order
+    std::vector<ServiceConfig> services;  // sorted by name, as toml++ iterates tables
     bool operator==(const Config&) const = default;
 
     const ServiceConfig* findService(std::string_view name) const;
     ServiceConfig* findService(std::string_view name);
     std::size_t upstreamCount() const;
+    // Inserts in name order; returns the inserted service.
+    ServiceConfig* addService(ServiceConfig service);
 };
 
 // A service as the seed call `add_upstream` creates it: defaults and route "/<name>".
@@ -99,5 +101,19 @@ struct ServiceProblem {
     std::string message;
 };
 std::vector<ServiceProblem> checkCrossReferences(const Config& config);
+
+} // namespace switchboard
+
+namespace switchboard {
+
+// What a reload changed, for its log line and the /reload answer.
+struct ConfigDiff {
+    std::vector<std::string> services_added, services_removed, services_changed, services_kept;
+    std::size_t upstreams_added = 0, upstreams_removed = 0, upstreams_kept = 0;
+    bool listeners_changed = false;
+    bool settings_changed = false;  // any [proxy] or [admin] value
+};
+
+ConfigDiff diffConfigs(const Config& before, const Config& after);
 
 } // namespace switchboard

@@ -8,7 +8,9 @@
 
 #include "switchboard/admin_api.h"
 #include "switchboard/config.h"
+#include "switchboard/config_store.h"
 #include "switchboard/libevent.h"
+#include "switchboard/listeners.h"
 #include "switchboard/proxy.h"
 #include "switchboard/registry.h"
 
@@ -26,36 +28,34 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitBindFailed = 3;
 
 // Owns the event loop, both listeners and the signals; starts, reloads and stops.
-class Server final : public ChangeCommitter {
+class Server final : public ConfigControl {
   public:
-    Server(std::string config_path, Config initial);
+    // `store` has loaded `initial` already.
+    Server(ConfigStore store, Config initial);
     ~Server() override;
 
     // Binds both listeners and runs the loop until SIGINT/SIGTERM. Returns the exit status.
     int run();
 
     Status commit(const Config& candidate, const std::string& summary) override;
+    ReloadOutcome reload(const std::string& cause) override;
 
   private:
-    struct Listener {
-        std::string address;
-        evhttp_bound_socket* socket = nullptr;
-    };
-
-    bool bindAll(evhttp* http, const std::vector<std::string>& addresses, const char* what);
-    void configureProxyHttp();
+    void applySettings();
     void onSignal(int signal_number);
     static void onSignalEvent(evutil_socket_t signal_number, short, void* arg);
 
     // Declared first so that it is destroyed last: everything below uses it.
     EventBasePtr base_;
     EvdnsBasePtr dns_;
-    std::string config_path_;
+    ConfigStore store_;
     Registry registry_;
     std::unique_ptr<Proxy> proxy_;
     std::unique_ptr<AdminApi> admin_;
     EvhttpPtr proxy_http_;
     EvhttpPtr admin_http_;
+    std::unique_ptr<ListenerSet> proxy_listeners_;
+    std::unique_ptr<ListenerSet> admin_listeners_;
     std::vector<EventPtr> signal_events_;
 };
 

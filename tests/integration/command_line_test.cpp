@@ -76,13 +76,19 @@ TEST(CommandLine, ListenerThatCannotBeBoundExitsWith3) {
     EXPECT_NE(result.err.find("cannot bind"), std::string::npos) << result.err;
 }
 
-TEST(CommandLine, MissingFileStartsFromDefaults) {
+TEST(CommandLine, MissingFileStartsFromDefaultsAndIsCreatedByTheFirstChange) {
     TempDir dir;
-    // Defaults listen on 6188/8080, which other tests or programs may hold; so this test
-    // only checks the log line and that a missing file is not fatal before binding.
+    // A missing file means the built-in ports, 6188 and 8080: this is the one test that
+    // uses them.
     SwitchboardProcess process(dir.file("absent.toml"), 6188, 8080);
     EXPECT_TRUE(process.waitForLog("does not exist: starting from the built-in defaults"))
         << process.log();
+    if (!process.started())
+        GTEST_SKIP() << "ports 6188/8080 are taken on this machine: " << process.log();
+    EXPECT_EQ(process.admin("POST", "/add_upstream/apiA/127.0.0.1:3001").status, 201);
+    std::string created = readFile(dir.file("absent.toml"));
+    EXPECT_NE(created.find("[services.apiA]"), std::string::npos) << created;
+    EXPECT_NE(created.find("127.0.0.1:3001"), std::string::npos) << created;
 }
 
 TEST(CommandLine, SigtermStopsCleanlyWithStatus0) {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,7 +60,8 @@ std::string configHead(int proxy_port, int admin_port) {
 }
 
 SwitchboardProcess::SwitchboardProcess(std::string config_path, int proxy_port, int admin_port,
-                                       std::vector<std::string> extra_args)
+                                       std::vector<std::string> extra_args,
+                                       long file_size_limit)
     : config_path_(std::move(config_path)), log_path_(config_path_ + ".log"),
       proxy_port_(proxy_port), admin_port_(admin_port) {
     std::vector<std::string> args = {SWITCHBOARD_BINARY, "-c", config_path_};
@@ -69,6 +71,10 @@ SwitchboardProcess::SwitchboardProcess(std::string config_path, int proxy_port, 
         int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(log_fd, 1);
         dup2(log_fd, 2);
+        if (file_size_limit >= 0) {
+            rlimit limit{static_cast<rlim_t>(file_size_limit), static_cast<rlim_t>(file_size_limit)};
+            setrlimit(RLIMIT_FSIZE, &limit);
+        }
         int null_fd = ::open("/dev/null", O_RDONLY);
         dup2(null_fd, 0);
         std::vector<char*> argv;
@@ -109,6 +115,14 @@ HttpResponse SwitchboardProcess::admin(
     const std::string& method, const std::string& target, const std::string& body,
     const std::vector<std::pair<std::string, std::string>>& headers) const {
     return httpRequest(admin_port_, method, target, body, headers);
+}
+
+void SwitchboardProcess::kill() {
+    if (pid_ <= 0)
+        return;
+    ::kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
 }
 
 void SwitchboardProcess::signal(int signal_number) const {

@@ -39,12 +39,14 @@ class SwitchboardProcess {
     // Starts `switchboard -c config_path extra_args...` with stdout+stderr to a log file
     // beside the config, then waits until the admin port answers /healthz.
     SwitchboardProcess(std::string config_path, int proxy_port, int admin_port,
-                       std::vector<std::string> extra_args = {});
+                       std::vector<std::string> extra_args = {}, long file_size_limit = -1);
     ~SwitchboardProcess();
     SwitchboardProcess(const SwitchboardProcess&) = delete;
     SwitchboardProcess& operator=(const SwitchboardProcess&) = delete;
 
     bool started() const { return started_; }
+    // SIGKILL, then reap.
+    void kill();
     pid_t pid() const { return pid_; }
     int proxyPort() const { return proxy_port_; }
     int adminPort() const { return admin_port_; }

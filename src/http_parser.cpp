@@ -1,0 +1,778 @@
+#include "switchboard/http_parser.h"
+
+#include <array>
+
+namespace switchboard {
+
+namespace {
+
+using CharClass = std::array<bool, 256>;
+
+// tchar (RFC 9110 §5.6.2): the characters of a method, a field name, a coding or a token.
+constexpr CharClass makeTokenChars() {
+    CharClass table{};
+    for (int c = '0'; c <= '9'; ++c)
+        table[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c)
+        table[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c)
+        table[c] = true;
+    for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~"))
+        table[c] = true;
+    return table;
+}
+
+// VCHAR: visible ASCII. The characters allowed in a request target and a version.
+constexpr CharClass makeVisibleChars() {
+    CharClass table{};
+    for (int c = 0x21; c <= 0x7e; ++c)
+        table[c] = true;
+    return table;
+}
+
+// field-vchar / SP / HTAB (RFC 9110 §5.5), also used for reason phrases and extensions.
+constexpr CharClass makeFieldValueChars() {
+    CharClass table = makeVisibleChars();
+    table[' '] = true;
+    table['\t'] = true;
+    for (int c = 0x80; c <= 0xff; ++c)
+        table[c] = true;
+    return table;
+}
+
+// uri-host [ ":" port ] (RFC 3986 §3.2.2): unreserved, pct-encoded, sub-delims, ':' and the
+// brackets of an IP-literal; except ',', which no real host name holds and which would let
+// `Host: a, b` be read as a list of two hosts.
+constexpr CharClass makeHostChars() {
+    CharClass table{};
+    for (int c = '0'; c <= '9'; ++c)
+        table[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c)
+        table[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c)
+        table[c] = true;
+    for (unsigned char c : std::string_view("-._~%!$&'()*+;=:[]"))
+        table[c] = true;
+    return table;
+}
+
+constexpr CharClass kTokenChars = makeTokenChars();
+constexpr CharClass kVisibleChars = makeVisibleChars();
+constexpr CharClass kFieldValueChars = makeFieldValueChars();
+constexpr CharClass kHostChars = makeHostChars();
+
+constexpr std::size_t kInitialHeaderCapacity = 32;
+
+inline bool isIn(const CharClass& table, char c) { return table[static_cast<unsigned char>(c)]; }
+inline bool isOws(char c) { return c == ' ' || c == '\t'; }
+inline bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+inline char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+// ASCII case-insensitive equality; `lower` must already be lower case.
+bool equalsLower(std::string_view text, std::string_view lower) {
+    if (text.size() != lower.size())
+        return false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (lowerAscii(text[i]) != lower[i])
+            return false;
+    }
+    return true;
+}
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (lowerAscii(a[i]) != lowerAscii(b[i]))
+            return false;
+    }
+    return true;
+}
+
+std::string_view trimOws(std::string_view text) {
+    std::size_t begin = 0;
+    std::size_t end = text.size();
+    while (begin < end && isOws(text[begin]))
+        ++begin;
+    while (end > begin && isOws(text[end - 1]))
+        --end;
+    return text.substr(begin, end - begin);
+}
+
+// Calls `visit(element)` for each comma-separated element of `list`, OWS-trimmed; empty
+// elements are passed too so that callers can decide whether they are acceptable. Stops early
+// when `visit` returns false; returns false in that case.
+template <typename Visit> bool forEachListElement(std::string_view list, Visit&& visit) {
+    for (;;) {
+        std::size_t comma = list.find(',');
+        if (!visit(trimOws(list.substr(0, comma))))
+            return false;
+        if (comma == std::string_view::npos)
+            return true;
+        list.remove_prefix(comma + 1);
+    }
+}
+
+const HeaderField* findField(const std::vector<HeaderField>& headers, std::string_view name) {
+    for (const HeaderField& field : headers) {
+        if (equalsIgnoreCase(field.name, name))
+            return &field;
+    }
+    return nullptr;
+}
+
+// How far a head parse got. Ok means the construct was parsed and `pos` moved past it.
+enum class Step { Ok, Incomplete, Error };
+
+// What a parse error becomes: requests answer with 400 (and 431 for too many fields);
+// a bad upstream response is always 502.
+struct ErrorStatus {
+    int malformed;
+    int too_large;
+};
+
+constexpr ErrorStatus kRequestErrors{400, 431};
+constexpr ErrorStatus kResponseErrors{502, 502};
+
+Step fail(HttpParseError& error, int status, const char* message) {
+    error.status = status;
+    error.message = message;
+    return Step::Error;
+}
+
+// An unexpected byte `c` where a line was being read: names the usual suspects, else `what`.
+Step failOnByte(char c, int status, const char* what, HttpParseError& error) {
+    if (c == '\n')
+        return fail(error, status, "bare LF in message head");
+    if (c == '\0')
+        return fail(error, status, "NUL in message head");
+    return fail(error, status, what);
+}
+
+// At data[pos] == '\r': expects LF next and moves past both.
+Step consumeCrlf(std::string_view data, std::size_t& pos, int status, HttpParseError& error) {
+    if (pos + 1 >= data.size())
+        return Step::Incomplete;
+    if (data[pos + 1] != '\n')
+        return fail(error, status, "bare CR in message head");
+    pos += 2;
+    return Step::Ok;
+}
+
+// At a byte that ended a run of allowed characters: CRLF is the line end, anything else is
+// an error described by `what`.
+Step endOfLine(std::string_view data, std::size_t& pos, int status, const char* what,
+               HttpParseError& error) {
+    if (pos == data.size())
+        return Step::Incomplete;
+    if (data[pos] == '\r')
+        return consumeCrlf(data, pos, status, error);
+    return failOnByte(data[pos], status, what, error);
+}
+
+// Field lines from `pos` up to and including the empty line that ends the head.
+Step parseFieldLines(std::string_view data, std::size_t& pos, std::vector<HeaderField>& headers,
+                     ErrorStatus statuses, HttpParseError& error) {
+    const int bad = statuses.malformed;
+    for (;;) {
+        if (pos == data.size())
+            return Step::Incomplete;
+        char c = data[pos];
+        if (c == '\r')
+            return consumeCrlf(data, pos, bad, error);
+        if (c == '\n')
+            return fail(error, bad, "bare LF in message head");
+        if (isOws(c))
+            return fail(error, bad, "obsolete line folding in header field");
+        if (headers.size() >= kMaxHeaderFields)
+            return fail(error, statuses.too_large, "too many header fields");
+
+        std::size_t name_begin = pos;
+        while (pos < data.size() && isIn(kTokenChars, data[pos]))
+            ++pos;
+        if (pos == data.size())
+            return Step::Incomplete;
+        c = data[pos];
+        if (c != ':') {
+            if (isOws(c))
+                return fail(error, bad, "whitespace before colon in header field");
+            if (c == '\r')
+                return fail(error, bad, "header field without colon");
+            return failOnByte(c, bad, "invalid character in header field name", error);
+        }
+        if (pos == name_begin)
+            return fail(error, bad, "empty header field name");
+        std::string_view name = data.substr(name_begin, pos - name_begin);
+        ++pos;
+
+        std::size_t value_begin = pos;
+        while (pos < data.size() && isIn(kFieldValueChars, data[pos]))
+            ++pos;
+        std::size_t value_end = pos;
+        Step step = endOfLine(data, pos, bad, "invalid character in header field value", error);
+        if (step != Step::Ok)
+            return step;
+        headers.push_back({name, trimOws(data.substr(value_begin, value_end - value_begin))});
+    }
+}
+
+// What a version text is: one we speak, another `HTTP/d.d`, or no HTTP version at all.
+enum class Version { Http10, Http11, Unsupported, Malformed };
+
+Version classifyVersion(std::string_view text) {
+    if (text.size() != 8 || text.substr(0, 5) != "HTTP/" || !isDigit(text[5]) || text[6] != '.' ||
+        !isDigit(text[7]))
+        return Version::Malformed;
+    if (text[5] == '1' && text[7] == '0')
+        return Version::Http10;
+    if (text[5] == '1' && text[7] == '1')
+        return Version::Http11;
+    return Version::Unsupported;
+}
+
+// Framing-relevant facts gathered from the header fields, shared by requests and responses.
+struct FieldFacts {
+    int host_count = 0;
+    std::string_view host;
+    bool has_content_length = false;
+    std::uint64_t content_length = 0;
+    int transfer_encoding_count = 0;
+    std::string_view transfer_encoding; // the first one
+    bool te_empty_element = false;      // over all TE headers
+    int te_chunked_count = 0;
+    bool te_final_chunked = false; // the last element of the last TE header is chunked
+    bool connection_close = false;
+    bool connection_keep_alive = false;
+    bool expect_continue = false;
+};
+
+// Parses a Content-Length value into `facts`; false if it is malformed or disagrees with one
+// seen before.
+bool addContentLength(std::string_view value, FieldFacts& facts, HttpParseError& error,
+                      int status) {
+    return forEachListElement(value, [&](std::string_view element) {
+        if (element.empty()) {
+            fail(error, status, "empty Content-Length");
+            return false;
+        }
+        std::uint64_t length = 0;
+        for (char c : element) {
+            if (!isDigit(c)) {
+                fail(error, status, "invalid Content-Length");
+                return false;
+            }
+            auto digit = static_cast<std::uint64_t>(c - '0');
+            if (length > (UINT64_MAX - digit) / 10) {
+                fail(error, status, "Content-Length too large");
+                return false;
+            }
+            length = length * 10 + digit;
+        }
+        if (facts.has_content_length && facts.content_length != length) {
+            fail(error, status, "conflicting Content-Length values");
+            return false;
+        }
+        facts.has_content_length = true;
+        facts.content_length = length;
+        return true;
+    });
+}
+
+Step gatherFieldFacts(const std::vector<HeaderField>& headers, FieldFacts& facts, int status,
+                      HttpParseError& error) {
+    for (const HeaderField& field : headers) {
+        std::string_view name = field.name;
+        switch (name.size()) {
+        case 4:
+            if (equalsLower(name, "host")) {
+                if (++facts.host_count == 1)
+                    facts.host = field.value;
+            }
+            break;
+        case 6:
+            if (equalsLower(name, "expect") && listHasToken(field.value, "100-continue"))
+                facts.expect_continue = true;
+            break;
+        case 10:
+            if (equalsLower(name, "connection")) {
+                forEachListElement(field.value, [&](std::string_view element) {
+                    if (equalsLower(element, "close"))
+                        facts.connection_close = true;
+                    else if (equalsLower(element, "keep-alive"))
+                        facts.connection_keep_alive = true;
+                    return true;
+                });
+            }
+            break;
+        case 14:
+            if (equalsLower(name, "content-length") &&
+                !addContentLength(field.value, facts, error, status))
+                return Step::Error;
+            break;
+        case 17:
+            if (equalsLower(name, "transfer-encoding")) {
+                if (++facts.transfer_encoding_count == 1)
+                    facts.transfer_encoding = field.value;
+                forEachListElement(field.value, [&](std::string_view element) {
+                    bool chunked = equalsLower(element, "chunked");
+                    if (element.empty())
+                        facts.te_empty_element = true;
+                    if (chunked)
+                        ++facts.te_chunked_count;
+                    facts.te_final_chunked = chunked;
+                    return true;
+                });
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    return Step::Ok;
+}
+
+bool isValidHost(std::string_view host) {
+    for (char c : host) {
+        if (!isIn(kHostChars, c))
+            return false;
+    }
+    return true;
+}
+
+void prepareHeaders(std::vector<HeaderField>& headers) {
+    headers.clear();
+    if (headers.capacity() < kInitialHeaderCapacity)
+        headers.reserve(kInitialHeaderCapacity);
+}
+
+// The request head at the start of `data`, which the caller has already cut to the size
+// limit. `request_line_done` tells a too-long request line from too many header bytes.
+Step parseRequest(std::string_view data, RequestHead& out, std::size_t& pos,
+                  bool& request_line_done, HttpParseError& error) {
+    constexpr int bad = 400;
+    pos = 0;
+    request_line_done = false;
+
+    // RFC 9112 §2.2: ignore empty lines before the request line.
+    while (pos < data.size() && data[pos] == '\r') {
+        Step step = consumeCrlf(data, pos, bad, error);
+        if (step != Step::Ok)
+            return step;
+    }
+
+    std::size_t method_begin = pos;
+    while (pos < data.size() && isIn(kTokenChars, data[pos]))
+        ++pos;
+    if (pos == data.size())
+        return Step::Incomplete;
+    if (pos == method_begin || data[pos] != ' ')
+        return failOnByte(data[pos], bad, "malformed request line", error);
+    out.method = data.substr(method_begin, pos - method_begin);
+    ++pos;
+
+    std::size_t target_begin = pos;
+    while (pos < data.size() && isIn(kVisibleChars, data[pos]))
+        ++pos;
+    if (pos == data.size())
+        return Step::Incomplete;
+    if (pos == target_begin || data[pos] != ' ') {
+        char c = data[pos];
+        bool bad_char = pos != target_begin && c != '\r';
+        return failOnByte(c, bad,
+                          bad_char ? "invalid character in request target"
+                                   : "malformed request line",
+                          error);
+    }
+    out.target = data.substr(target_begin, pos - target_begin);
+    ++pos;
+
+    std::size_t version_begin = pos;
+    while (pos < data.size() && isIn(kVisibleChars, data[pos]))
+        ++pos;
+    std::size_t version_end = pos;
+    Step step = endOfLine(data, pos, bad, "malformed request line", error);
+    if (step != Step::Ok)
+        return step;
+    request_line_done = true;
+
+    switch (classifyVersion(data.substr(version_begin, version_end - version_begin))) {
+    case Version::Http10:
+        out.minor_version = 0;
+        break;
+    case Version::Http11:
+        out.minor_version = 1;
+        break;
+    case Version::Unsupported:
+        return fail(error, 505, "HTTP version not supported");
+    case Version::Malformed:
+        return fail(error, bad, "malformed HTTP version");
+    }
+    if (out.method == "CONNECT")
+        return fail(error, 501, "CONNECT is not supported");
+    if (out.target[0] != '/') {
+        return fail(error, bad,
+                    out.target == "*" ? "asterisk-form request target is not supported"
+                                      : "request target is not in origin-form");
+    }
+
+    step = parseFieldLines(data, pos, out.headers, kRequestErrors, error);
+    if (step != Step::Ok)
+        return step;
+
+    FieldFacts facts;
+    if (gatherFieldFacts(out.headers, facts, bad, error) != Step::Ok)
+        return Step::Error;
+
+    if (facts.transfer_encoding_count > 0) {
+        if (facts.has_content_length)
+            return fail(error, bad, "both Content-Length and Transfer-Encoding");
+        if (out.minor_version == 0)
+            return fail(error, bad, "Transfer-Encoding in an HTTP/1.0 request");
+        if (facts.transfer_encoding_count > 1)
+            return fail(error, bad, "more than one Transfer-Encoding header");
+        // SPEC §3: anything but exactly `chunked` is 400 (RFC 9112 §6.1 would permit 501 for a
+        // coding we do not implement).
+        if (!equalsLower(facts.transfer_encoding, "chunked"))
+            return fail(error, bad, "unsupported Transfer-Encoding");
+        out.framing = BodyFraming::Chunked;
+    } else if (facts.has_content_length) {
+        out.framing = BodyFraming::ContentLength;
+        out.content_length = facts.content_length;
+    }
+
+    if (facts.host_count > 1)
+        return fail(error, bad, "more than one Host header");
+    if (facts.host_count == 0 && out.minor_version == 1)
+        return fail(error, bad, "missing Host header");
+    if (!isValidHost(facts.host))
+        return fail(error, bad, "invalid Host header");
+    out.host = facts.host;
+
+    if (out.minor_version == 1)
+        out.keep_alive = !facts.connection_close;
+    else
+        out.keep_alive = facts.connection_keep_alive && !facts.connection_close;
+    out.expect_continue = out.minor_version == 1 && facts.expect_continue;
+    return Step::Ok;
+}
+
+Step parseResponse(std::string_view data, bool request_method_head, ResponseHead& out,
+                   std::size_t& pos, HttpParseError& error) {
+    constexpr int bad = 502;
+    pos = 0;
+
+    std::size_t version_begin = pos;
+    while (pos < data.size() && isIn(kVisibleChars, data[pos]))
+        ++pos;
+    if (pos == data.size())
+        return Step::Incomplete;
+    if (data[pos] != ' ')
+        return failOnByte(data[pos], bad, "malformed status line", error);
+    switch (classifyVersion(data.substr(version_begin, pos - version_begin))) {
+    case Version::Http10:
+        out.minor_version = 0;
+        break;
+    case Version::Http11:
+        out.minor_version = 1;
+        break;
+    case Version::Unsupported:
+    case Version::Malformed:
+        return fail(error, bad, "unsupported HTTP version in status line");
+    }
+    ++pos;
+
+    int status = 0;
+    std::size_t status_begin = pos;
+    while (pos < data.size() && isDigit(data[pos]) && pos - status_begin < 3) {
+        status = status * 10 + (data[pos] - '0');
+        ++pos;
+    }
+    if (pos == data.size())
+        return Step::Incomplete;
+    if (pos - status_begin != 3)
+        return fail(error, bad, "malformed status code");
+    if (status < 100 || status > 599)
+        return fail(error, bad, "status code out of range");
+    out.status = status;
+
+    std::size_t reason_begin = pos;
+    if (data[pos] == ' ') {
+        ++pos;
+        reason_begin = pos;
+        while (pos < data.size() && isIn(kFieldValueChars, data[pos]))
+            ++pos;
+    }
+    std::size_t reason_end = pos;
+    Step step = endOfLine(data, pos, bad, "malformed status line", error);
+    if (step != Step::Ok)
+        return step;
+    out.reason = data.substr(reason_begin, reason_end - reason_begin);
+
+    step = parseFieldLines(data, pos, out.headers, kResponseErrors, error);
+    if (step != Step::Ok)
+        return step;
+
+    FieldFacts facts;
+    if (gatherFieldFacts(out.headers, facts, bad, error) != Step::Ok)
+        return Step::Error;
+    if (facts.transfer_encoding_count > 0) {
+        if (out.minor_version == 0)
+            return fail(error, bad, "Transfer-Encoding in an HTTP/1.0 response");
+        if (facts.te_empty_element)
+            return fail(error, bad, "empty Transfer-Encoding element");
+        if (facts.te_chunked_count > 1)
+            return fail(error, bad, "chunked applied more than once");
+    }
+    out.content_length = facts.content_length;
+
+    out.keep_alive = out.minor_version == 1
+                         ? !facts.connection_close
+                         : facts.connection_keep_alive && !facts.connection_close;
+    if (request_method_head || status < 200 || status == 204 || status == 304) {
+        out.framing = BodyFraming::None;
+    } else if (facts.transfer_encoding_count > 0) {
+        // RFC 9112 §6.3: TE overrides CL, and such a message may be an attempt at smuggling,
+        // so the connection is not reused.
+        if (facts.has_content_length)
+            out.keep_alive = false;
+        out.framing = facts.te_final_chunked ? BodyFraming::Chunked : BodyFraming::UntilClose;
+    } else if (facts.has_content_length) {
+        out.framing = BodyFraming::ContentLength;
+    } else {
+        out.framing = BodyFraming::UntilClose;
+    }
+    if (out.framing == BodyFraming::UntilClose)
+        out.keep_alive = false;
+    return Step::Ok;
+}
+
+} // namespace
+
+const HeaderField* RequestHead::find(std::string_view name) const {
+    return findField(headers, name);
+}
+
+const HeaderField* ResponseHead::find(std::string_view name) const {
+    return findField(headers, name);
+}
+
+bool listHasToken(std::string_view list, std::string_view token) {
+    bool found = false;
+    forEachListElement(list, [&](std::string_view element) {
+        found = equalsIgnoreCase(element, token);
+        return !found;
+    });
+    return found;
+}
+
+ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, RequestHead& out,
+                             std::size_t& head_length, HttpParseError& error) {
+    out.method = {};
+    out.target = {};
+    out.minor_version = 1;
+    prepareHeaders(out.headers);
+    out.framing = BodyFraming::None;
+    out.content_length = 0;
+    out.keep_alive = true;
+    out.expect_continue = false;
+    out.host = {};
+
+    // Bytes past the limit cannot belong to an acceptable head, so they are never looked at.
+    std::string_view limited = data.substr(0, max_head_bytes);
+    std::size_t pos = 0;
+    bool request_line_done = false;
+    switch (parseRequest(limited, out, pos, request_line_done, error)) {
+    case Step::Ok:
+        head_length = pos;
+        return ParseResult::Complete;
+    case Step::Error:
+        return ParseResult::Error;
+    case Step::Incomplete:
+        break;
+    }
+    if (data.size() <= max_head_bytes)
+        return ParseResult::Incomplete;
+    if (request_line_done)
+        fail(error, 431, "request header fields too large");
+    else
+        fail(error, 414, "request line too long");
+    return ParseResult::Error;
+}
+
+ParseResult parseResponseHead(std::string_view data, std::size_t max_head_bytes,
+                              bool request_method_head, ResponseHead& out,
+                              std::size_t& head_length, HttpParseError& error) {
+    out.status = 0;
+    out.reason = {};
+    out.minor_version = 1;
+    prepareHeaders(out.headers);
+    out.framing = BodyFraming::None;
+    out.content_length = 0;
+    out.keep_alive = true;
+
+    std::string_view limited = data.substr(0, max_head_bytes);
+    std::size_t pos = 0;
+    switch (parseResponse(limited, request_method_head, out, pos, error)) {
+    case Step::Ok:
+        head_length = pos;
+        return ParseResult::Complete;
+    case Step::Error:
+        return ParseResult::Error;
+    case Step::Incomplete:
+        break;
+    }
+    if (data.size() <= max_head_bytes)
+        return ParseResult::Incomplete;
+    fail(error, 502, "response head too large");
+    return ParseResult::Error;
+}
+
+// --- ChunkedDecoder ---
+
+namespace {
+
+int hexValue(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+} // namespace
+
+void ChunkedDecoder::reset() {
+    state_ = State::Size;
+    chunk_size_ = 0;
+    size_line_bytes_ = 0;
+    trailer_bytes_ = 0;
+    payload_bytes_ = 0;
+    error_.clear();
+}
+
+std::size_t ChunkedDecoder::fail(std::size_t consumed, const char* message) {
+    state_ = State::Failed;
+    error_ = message;
+    return consumed;
+}
+
+std::size_t ChunkedDecoder::feed(std::string_view input, std::vector<std::string_view>& payload) {
+    std::size_t pos = 0;
+    const std::size_t size = input.size();
+    while (pos < size) {
+        char c = input[pos];
+        switch (state_) {
+        case State::Size: {
+            int digit = hexValue(c);
+            if (digit >= 0) {
+                if (chunk_size_ > (kMaxChunkSize - static_cast<std::uint64_t>(digit)) / 16)
+                    return fail(pos, "chunk size too large");
+                chunk_size_ = chunk_size_ * 16 + static_cast<std::uint64_t>(digit);
+            } else if (size_line_bytes_ == 0) {
+                return fail(pos, "invalid chunk size");
+            } else if (c == '\r') {
+                state_ = State::SizeLf;
+            } else if (c == ';') {
+                state_ = State::Extension;
+            } else if (isOws(c)) {
+                state_ = State::SizeBws;
+            } else {
+                return fail(pos, "invalid chunk size");
+            }
+            break;
+        }
+        case State::SizeBws:
+            if (c == ';')
+                state_ = State::Extension;
+            else if (!isOws(c))
+                return fail(pos, "invalid character after chunk size");
+            break;
+        case State::Extension:
+            if (c == '\r')
+                state_ = State::SizeLf;
+            else if (!isIn(kFieldValueChars, c))
+                return fail(pos, "invalid character in chunk extension");
+            break;
+        case State::SizeLf:
+            if (c != '\n')
+                return fail(pos, "bare CR in chunk size line");
+            size_line_bytes_ = 0;
+            state_ = chunk_size_ == 0 ? State::TrailerStart : State::Data;
+            ++pos;
+            continue;
+        case State::Data: {
+            std::size_t available = size - pos;
+            std::size_t take =
+                chunk_size_ < available ? static_cast<std::size_t>(chunk_size_) : available;
+            payload.push_back(input.substr(pos, take));
+            payload_bytes_ += take;
+            chunk_size_ -= take;
+            pos += take;
+            if (chunk_size_ == 0)
+                state_ = State::DataCr;
+            continue;
+        }
+        case State::DataCr:
+            if (c != '\r')
+                return fail(pos, "missing CRLF after chunk data");
+            state_ = State::DataLf;
+            ++pos;
+            continue;
+        case State::DataLf:
+            if (c != '\n')
+                return fail(pos, "missing CRLF after chunk data");
+            state_ = State::Size;
+            ++pos;
+            continue;
+        case State::TrailerStart:
+            if (c == '\r')
+                state_ = State::FinalLf;
+            else if (isOws(c))
+                return fail(pos, "obsolete line folding in trailer");
+            else if (isIn(kTokenChars, c))
+                state_ = State::TrailerName;
+            else
+                return fail(pos, "invalid trailer field");
+            break;
+        case State::TrailerName:
+            if (c == ':')
+                state_ = State::TrailerValue;
+            else if (!isIn(kTokenChars, c))
+                return fail(pos, "invalid trailer field name");
+            break;
+        case State::TrailerValue:
+            if (c == '\r')
+                state_ = State::TrailerLf;
+            else if (!isIn(kFieldValueChars, c))
+                return fail(pos, "invalid character in trailer field value");
+            break;
+        case State::TrailerLf:
+            if (c != '\n')
+                return fail(pos, "bare CR in trailer");
+            state_ = State::TrailerStart;
+            break;
+        case State::FinalLf:
+            if (c != '\n')
+                return fail(pos, "bare CR at end of chunked body");
+            state_ = State::Done;
+            return pos + 1;
+        case State::Done:
+        case State::Failed:
+            return pos;
+        }
+        // One byte of a size line or of the trailer section was consumed.
+        if (state_ >= State::TrailerStart) {
+            if (++trailer_bytes_ > kMaxChunkTrailerBytes)
+                return fail(pos, "trailer section too large");
+        } else if (++size_line_bytes_ > kMaxChunkSizeLineBytes) {
+            return fail(pos, "chunk size line too long");
+        }
+        ++pos;
+    }
+    return pos;
+}
+
+} // namespace switchboard
