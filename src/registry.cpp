@@ -6,8 +6,9 @@
 
 namespace switchboard {
 
-ServicePool::ServicePool(ServiceConfig config, UpstreamList upstreams)
-    : config_(std::move(config)), upstreams_(std::move(upstreams)),
+ServicePool::ServicePool(ServiceConfig config, UpstreamList upstreams,
+                         std::shared_ptr<ServiceStats> stats)
+    : config_(std::move(config)), upstreams_(std::move(upstreams)), stats_(std::move(stats)),
       balancer_(makeBalancer(config_.strategy)) {}
 
 bool routeMatches(std::string_view route, std::string_view path) {
@@ -37,9 +38,12 @@ bool sameHost(std::string_view a, std::string_view b) {
 
 void Registry::apply(const Config& next) {
     std::map<std::string, std::map<std::string, std::shared_ptr<Upstream>>> existing;
-    for (const auto& pool : pools_)
+    std::map<std::string, std::shared_ptr<ServiceStats>> stats;
+    for (const auto& pool : pools_) {
+        stats[pool->name()] = pool->sharedStats();
         for (const auto& upstream : pool->upstreams())
             existing[pool->name()][upstream->name()] = upstream;
+    }
 
     std::vector<std::shared_ptr<ServicePool>> pools;
     for (const auto& service : next.services) {
@@ -57,7 +61,10 @@ void Registry::apply(const Config& next) {
             auto address = parseHostPort(upstream_config.address);
             upstreams.push_back(std::make_shared<Upstream>(upstream_config, *address));
         }
-        pools.push_back(std::make_shared<ServicePool>(service, std::move(upstreams)));
+        auto& service_stats = stats[service.name];
+        if (!service_stats)
+            service_stats = std::make_shared<ServiceStats>();
+        pools.push_back(std::make_shared<ServicePool>(service, std::move(upstreams), service_stats));
     }
     // Whatever is left was removed: requests already on it finish, no new ones start.
     for (auto& [service, upstreams] : existing)

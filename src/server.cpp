@@ -45,7 +45,7 @@ Server::Server(ConfigStore store, Config initial)
 
     registry_.apply(initial);
     proxy_ = std::make_unique<Proxy>(base_.get(), dns_.get(), registry_);
-    admin_ = std::make_unique<AdminApi>(registry_, *this);
+    admin_ = std::make_unique<AdminApi>(registry_, *this, stats_);
     proxy_http_.reset(evhttp_new(base_.get()));
     admin_http_.reset(evhttp_new(base_.get()));
     evhttp_set_gencb(proxy_http_.get(), Proxy::onRequest, proxy_.get());
@@ -120,12 +120,21 @@ int Server::run() {
 Status Server::commit(const Config& candidate, const std::string& summary) {
     Status saved = store_.save(registry_.config(), candidate);
     if (!saved) {
+        ++stats_.saves_failed;
         logWarn(summary + ": refused: " + saved.error().message);
         return saved;
     }
+    ++stats_.saves_ok;
     registry_.apply(candidate);
     logInfo(summary);
     return Ok{};
+}
+
+Result<ConfigPreview> Server::preview(const Config& candidate) {
+    auto after = store_.preview(registry_.config(), candidate);
+    if (!after)
+        return after.error();
+    return ConfigPreview{store_.knownText(), std::move(*after)};
 }
 
 ReloadOutcome Server::reload(const std::string& cause) {
@@ -137,6 +146,7 @@ ReloadOutcome Server::reload(const std::string& cause) {
             logError(error.toString());
         }
         logError(cause + ": reload refused; still serving the previous configuration");
+        ++stats_.reloads_failed;
         return outcome;
     }
     const Config& next = *read.parse.config;
@@ -154,6 +164,7 @@ ReloadOutcome Server::reload(const std::string& cause) {
     if (!outcome.errors.empty()) {
         logError(cause + ": reload refused: " + outcome.errors.front() +
                  "; still serving the previous configuration");
+        ++stats_.reloads_failed;
         return outcome;
     }
     outcome.diff = diffConfigs(registry_.config(), next);
@@ -162,6 +173,7 @@ ReloadOutcome Server::reload(const std::string& cause) {
     proxy_listeners_->closeAllBut(next.proxy.listen);
     admin_listeners_->closeAllBut(next.admin.listen);
     outcome.ok = true;
+    ++stats_.reloads_ok;
     const auto& diff = outcome.diff;
     logInfo(cause + ": reloaded " + store_.path() + ": services added: " +
             joined(diff.services_added) + "; removed: " + joined(diff.services_removed) +

@@ -7,6 +7,7 @@
 
 #include "switchboard/balancer.h"
 #include "switchboard/config.h"
+#include "switchboard/stats.h"
 
 namespace switchboard {
 
@@ -16,17 +17,20 @@ namespace switchboard {
 // stay, so a request in flight keeps a valid pool and upstream.
 class ServicePool {
   public:
-    ServicePool(ServiceConfig config, UpstreamList upstreams);
+    ServicePool(ServiceConfig config, UpstreamList upstreams, std::shared_ptr<ServiceStats> stats);
 
     const ServiceConfig& config() const { return config_; }
     const std::string& name() const { return config_.name; }
     const UpstreamList& upstreams() const { return upstreams_; }
+    ServiceStats& stats() const { return *stats_; }
+    const std::shared_ptr<ServiceStats>& sharedStats() const { return stats_; }
 
     std::shared_ptr<Upstream> pick(const PickContext& context) { return balancer_->pick(upstreams_, context); }
 
   private:
     ServiceConfig config_;
     UpstreamList upstreams_;
+    std::shared_ptr<ServiceStats> stats_;  // survives config changes of the service
     std::unique_ptr<Balancer> balancer_;
 };
 

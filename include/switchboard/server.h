@@ -39,6 +39,7 @@ class Server final : public ConfigControl {
 
     Status commit(const Config& candidate, const std::string& summary) override;
     ReloadOutcome reload(const std::string& cause) override;
+    Result<ConfigPreview> preview(const Config& candidate) override;
 
   private:
     void applySettings();
@@ -49,6 +50,7 @@ class Server final : public ConfigControl {
     EventBasePtr base_;
     EvdnsBasePtr dns_;
     ConfigStore store_;
+    ServerStats stats_;
     Registry registry_;
     std::unique_ptr<Proxy> proxy_;
     std::unique_ptr<AdminApi> admin_;

@@ -6,6 +6,7 @@
 
 #include "switchboard/config.h"
 #include "switchboard/net_address.h"
+#include "switchboard/stats.h"
 
 namespace switchboard {
 
@@ -44,6 +45,7 @@ class Upstream {
     std::uint64_t requests = 0;
     // Smooth weighted round robin's running value (nginx's current_weight).
     std::int64_t current_weight = 0;
+    UpstreamStats stats;
 
   private:
     UpstreamConfig config_;
