@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <utility>
@@ -26,7 +27,7 @@ Path childPath(Path path, std::string_view key) {
     return path;
 }
 
-bool startsWith(const Path &path, const Path &prefix) {
+bool startsWith(const Path& path, const Path& prefix) {
     return path.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), path.begin());
 }
 
@@ -98,18 +99,18 @@ class TextLines {
     }
     bool hasTerminator(std::size_t line) const { return next(line) > contentEnd(line); }
 
-    std::size_t lineOf(const toml::source_position &where) const {
+    std::size_t lineOf(const toml::source_position& where) const {
         return std::min<std::size_t>(where.line > 0 ? where.line - 1 : 0, count() - 1);
     }
 
-    std::size_t offsetOf(const toml::source_position &where) const {
+    std::size_t offsetOf(const toml::source_position& where) const {
         std::size_t offset = start(lineOf(where));
         for (std::size_t column = 1; column < where.column && offset < text_.size(); ++column)
             offset += codePointLength(static_cast<unsigned char>(text_[offset]));
         return std::min(offset, text_.size());
     }
 
-    const std::string &newline() const { return newline_; }
+    const std::string& newline() const { return newline_; }
 
   private:
     static std::size_t codePointLength(unsigned char lead) {
@@ -129,7 +130,7 @@ class TextLines {
 
 // ---- Table headers ----------------------------------------------------------------------
 
-void appendUtf8(std::string &out, std::uint32_t code_point) {
+void appendUtf8(std::string& out, std::uint32_t code_point) {
     if (code_point < 0x80) {
         out += static_cast<char>(code_point);
     } else if (code_point < 0x800) {
@@ -150,7 +151,7 @@ void appendUtf8(std::string &out, std::uint32_t code_point) {
 // Reads one key segment at text[at]: bare, "basic" or 'literal'. Advances `at` past it.
 class KeySegmentReader {
   public:
-    KeySegmentReader(std::string_view text, std::size_t &at) : text_(text), at_(at) {}
+    KeySegmentReader(std::string_view text, std::size_t& at) : text_(text), at_(at) {}
 
     std::optional<std::string> read() {
         if (at_ >= text_.size())
@@ -205,39 +206,20 @@ class KeySegmentReader {
     }
 
     // text_[at_] is the character after a backslash; leaves at_ on the escape's last character.
-    bool readEscape(std::string &segment) {
-        switch (text_[at_]) {
-        case 'b':
-            segment += '\b';
+    bool readEscape(std::string& segment) {
+        constexpr std::string_view kEscapes = "btnfr\"\\";
+        constexpr std::string_view kMeanings = "\b\t\n\f\r\"\\";
+        char c = text_[at_];
+        if (auto which = kEscapes.find(c); which != std::string_view::npos) {
+            segment += kMeanings[which];
             return true;
-        case 't':
-            segment += '\t';
-            return true;
-        case 'n':
-            segment += '\n';
-            return true;
-        case 'f':
-            segment += '\f';
-            return true;
-        case 'r':
-            segment += '\r';
-            return true;
-        case '"':
-            segment += '"';
-            return true;
-        case '\\':
-            segment += '\\';
-            return true;
-        case 'u':
-            return readUnicodeEscape(segment, 4);
-        case 'U':
-            return readUnicodeEscape(segment, 8);
-        default:
-            return false;
         }
+        if (c == 'u' || c == 'U')
+            return readUnicodeEscape(segment, c == 'u' ? 4 : 8);
+        return false;
     }
 
-    bool readUnicodeEscape(std::string &segment, std::size_t digits) {
+    bool readUnicodeEscape(std::string& segment, std::size_t digits) {
         if (at_ + digits >= text_.size())
             return false;
         std::uint32_t code_point = 0;
@@ -260,7 +242,7 @@ class KeySegmentReader {
     }
 
     std::string_view text_;
-    std::size_t &at_;
+    std::size_t& at_;
 };
 
 // The key path of a `[a.b.c]` or `[[a.b]]` header line, or nothing when the line is not one
@@ -317,14 +299,14 @@ std::string renderKey(std::string_view key) {
     return isBareKey(key) ? std::string(key) : tomlQuote(key);
 }
 
-std::string renderTablePath(const Path &path) {
+std::string renderTablePath(const Path& path) {
     std::string out;
-    for (const auto &segment : path)
+    for (const auto& segment : path)
         out += (out.empty() ? "" : ".") + renderKey(segment);
     return out;
 }
 
-std::string tomlValue(const std::string &text) {
+std::string tomlValue(const std::string& text) {
     return tomlQuote(text);
 }
 std::string tomlValue(std::int64_t number) {
@@ -335,7 +317,7 @@ std::string tomlValue(bool flag) {
 }
 
 // A listen setting: one address as a string, several as an array (as renderConfig does).
-std::string tomlValue(const std::vector<std::string> &addresses) {
+std::string tomlValue(const std::vector<std::string>& addresses) {
     if (addresses.size() == 1)
         return tomlQuote(addresses.front());
     std::string out = "[";
@@ -345,7 +327,7 @@ std::string tomlValue(const std::vector<std::string> &addresses) {
 }
 
 // One element as renderUpstreamsArray writes it, so that old and new elements look alike.
-std::string renderUpstream(const UpstreamConfig &upstream) {
+std::string renderUpstream(const UpstreamConfig& upstream) {
     std::string array = renderUpstreamsArray({upstream});
     return array.substr(1, array.size() - 2);
 }
@@ -357,13 +339,13 @@ struct KeyValue {
 };
 
 template <typename T>
-void addIfChanged(std::vector<KeyValue> &changes, const char *key, const T &before,
-                  const T &after) {
+void addIfChanged(std::vector<KeyValue>& changes, const char* key, const T& before,
+                  const T& after) {
     if (!(before == after))
         changes.push_back({key, tomlValue(after)});
 }
 
-std::vector<KeyValue> proxyChanges(const ProxySettings &before, const ProxySettings &after) {
+std::vector<KeyValue> proxyChanges(const ProxySettings& before, const ProxySettings& after) {
     std::vector<KeyValue> changes;
     addIfChanged(changes, "listen", before.listen, after.listen);
     addIfChanged(changes, "connect_timeout_ms", before.connect_timeout_ms,
@@ -383,7 +365,7 @@ std::vector<KeyValue> proxyChanges(const ProxySettings &before, const ProxySetti
     return changes;
 }
 
-std::vector<KeyValue> adminChanges(const AdminSettings &before, const AdminSettings &after) {
+std::vector<KeyValue> adminChanges(const AdminSettings& before, const AdminSettings& after) {
     std::vector<KeyValue> changes;
     addIfChanged(changes, "listen", before.listen, after.listen);
     addIfChanged(changes, "token", before.token, after.token);
@@ -391,7 +373,7 @@ std::vector<KeyValue> adminChanges(const AdminSettings &before, const AdminSetti
 }
 
 // The scalar keys of a service; upstreams and health_check are edited apart.
-std::vector<KeyValue> serviceChanges(const ServiceConfig &before, const ServiceConfig &after) {
+std::vector<KeyValue> serviceChanges(const ServiceConfig& before, const ServiceConfig& after) {
     std::vector<KeyValue> changes;
     addIfChanged(changes, "route", before.route, after.route);
     addIfChanged(changes, "host", before.host, after.host);
@@ -402,18 +384,18 @@ std::vector<KeyValue> serviceChanges(const ServiceConfig &before, const ServiceC
 }
 
 // The keys a new service is written with: those renderConfig writes.
-std::vector<KeyValue> newServiceKeys(const ServiceConfig &service) {
+std::vector<KeyValue> newServiceKeys(const ServiceConfig& service) {
     ServiceConfig defaults;
     defaults.route = service.route;
-    std::vector<KeyValue> keys{{"route", tomlValue(service.route)}}; // always written
-    for (auto &change : serviceChanges(defaults, service))
+    std::vector<KeyValue> keys{{"route", tomlValue(service.route)}};  // always written
+    for (auto& change : serviceChanges(defaults, service))
         keys.push_back(std::move(change));
     keys.push_back({"upstreams", renderUpstreamsArray(service.upstreams)});
     return keys;
 }
 
-std::vector<KeyValue> healthCheckChanges(const HealthCheckConfig &before,
-                                         const HealthCheckConfig &after) {
+std::vector<KeyValue> healthCheckChanges(const HealthCheckConfig& before,
+                                         const HealthCheckConfig& after) {
     std::vector<KeyValue> changes;
     addIfChanged(changes, "path", before.path, after.path);
     addIfChanged(changes, "interval_ms", before.interval_ms, after.interval_ms);
@@ -424,7 +406,7 @@ std::vector<KeyValue> healthCheckChanges(const HealthCheckConfig &before,
 }
 
 // Every key of a health check, as renderConfig writes a new one.
-std::vector<KeyValue> healthCheckKeys(const HealthCheckConfig &check) {
+std::vector<KeyValue> healthCheckKeys(const HealthCheckConfig& check) {
     return {{"path", tomlValue(check.path)},
             {"interval_ms", tomlValue(check.interval_ms)},
             {"timeout_ms", tomlValue(check.timeout_ms)},
@@ -432,24 +414,24 @@ std::vector<KeyValue> healthCheckKeys(const HealthCheckConfig &check) {
             {"fall", tomlValue(check.fall)}};
 }
 
-std::string renderInlineTable(const std::vector<KeyValue> &keys) {
+std::string renderInlineTable(const std::vector<KeyValue>& keys) {
     std::string out = "{";
     for (std::size_t i = 0; i < keys.size(); ++i)
         out += (i ? ", " : " ") + renderKey(keys[i].key) + " = " + keys[i].value;
     return out + (keys.empty() ? "}" : " }");
 }
 
-std::string renderServiceInline(const ServiceConfig &service) {
+std::string renderServiceInline(const ServiceConfig& service) {
     auto keys = newServiceKeys(service);
     if (service.health_check)
         keys.push_back({"health_check", renderInlineTable(healthCheckKeys(*service.health_check))});
     return renderInlineTable(keys);
 }
 
-std::string renderSection(const Path &path, const std::vector<KeyValue> &keys,
-                          const std::string &newline) {
+std::string renderSection(const Path& path, const std::vector<KeyValue>& keys,
+                          const std::string& newline) {
     std::string out = "[" + renderTablePath(path) + "]" + newline;
-    for (const auto &[key, value] : keys)
+    for (const auto& [key, value] : keys)
         out += renderKey(key) + " = " + value + newline;
     return out;
 }
@@ -465,12 +447,12 @@ struct TextEdit {
 
 // Applies the edits, which must not overlap; insertions at one offset keep their order.
 std::optional<std::string> applyEdits(std::string_view text, std::vector<TextEdit> edits) {
-    std::stable_sort(edits.begin(), edits.end(), [](const TextEdit &a, const TextEdit &b) {
+    std::stable_sort(edits.begin(), edits.end(), [](const TextEdit& a, const TextEdit& b) {
         return std::pair(a.begin, a.end) < std::pair(b.begin, b.end);
     });
     std::string out;
     std::size_t copied = 0;
-    for (const auto &edit : edits) {
+    for (const auto& edit : edits) {
         if (edit.begin < copied || edit.end < edit.begin || edit.end > text.size())
             return std::nullopt;
         out.append(text.substr(copied, edit.begin - copied));
@@ -482,8 +464,8 @@ std::optional<std::string> applyEdits(std::string_view text, std::vector<TextEdi
 }
 
 // An array of [[header]] tables rather than a value.
-bool holdsHeaderTables(const toml::array &array) {
-    return std::any_of(array.begin(), array.end(), [](const toml::node &element) {
+bool holdsHeaderTables(const toml::array& array) {
+    return std::any_of(array.begin(), array.end(), [](const toml::node& element) {
         return element.is_table() && !element.as_table()->is_inline();
     });
 }
@@ -493,19 +475,19 @@ bool holdsHeaderTables(const toml::array &array) {
 // added.
 struct TableSite {
     enum class Form { Header, Inline, Scattered };
-    const toml::table *table = nullptr;
+    const toml::table* table = nullptr;
     Path path;
     Form form = Form::Scattered;
-    std::size_t header_line = 0; // Form::Header only
+    std::size_t header_line = 0;  // Form::Header only
 };
 
 // One line of an upstreams array written one element per line, split around its comma so that
 // the comma can be added or dropped when the element stops or starts being the last.
 struct ArrayLine {
     bool is_element = false;
-    std::string head;         // indentation and element; the whole line when not an element
-    std::string before_comma; // blanks between the element and its comma
-    std::string after_comma;  // blanks and a comment after the comma
+    std::string head;          // indentation and element; the whole line when not an element
+    std::string before_comma;  // blanks between the element and its comma
+    std::string after_comma;   // blanks and a comment after the comma
     std::string terminator;
     bool comma = false;
 
@@ -519,54 +501,59 @@ struct ArrayLine {
 struct ArrayLayout {
     std::size_t open_line = 0;
     std::size_t close_line = 0;
-    std::map<std::size_t, std::size_t> element_at_line; // line -> element index
+    std::map<std::size_t, std::size_t> element_at_line;  // line -> element index
     std::vector<std::size_t> element_lines;
-    bool trailing_comma = true; // the last element is followed by a comma
+    bool trailing_comma = true;  // the last element is followed by a comma
 };
 
 // Plans the edits that turn the parsed text into text meaning the target configuration.
 class ConfigTextEditor {
   public:
-    ConfigTextEditor(std::string_view text, const toml::table &root)
+    ConfigTextEditor(std::string_view text, const toml::table& root)
         : text_(text), lines_(text), root_(root), continuation_(lines_.count(), false) {
         markMultiLineValues(root);
         findHeaders();
     }
 
     // False when some change cannot be made in place.
-    bool edit(const Config &before, const Config &after) {
+    bool edit(const Config& before, const Config& after) {
         return editSettings({"proxy"}, proxyChanges(before.proxy, after.proxy)) &&
                editSettings({"admin"}, adminChanges(before.admin, after.admin)) &&
                editServices(before, after);
     }
 
-    std::optional<std::string> result() const { return applyEdits(text_, edits_); }
+    std::optional<std::string> result() {
+        for (const auto& [table, keys] : inline_removals_)
+            cutInlinePairs(*table, keys);
+        inline_removals_.clear();
+        return applyEdits(text_, edits_);
+    }
 
   private:
     struct HeaderLine {
         std::size_t line;
-        std::optional<Path> path; // nothing when the header could not be read
+        std::optional<Path> path;  // nothing when the header could not be read
     };
 
     // ---- What the text looks like ----
 
     // Lines inside a value that spans lines (an array, a multi-line string) are neither
     // headers nor comment lines of their own.
-    void markMultiLineValues(const toml::node &node) {
-        if (auto *table = node.as_table(); table && !table->is_inline()) {
-            for (auto &&[key, child] : *table)
+    void markMultiLineValues(const toml::node& node) {
+        if (auto* table = node.as_table(); table && !table->is_inline()) {
+            for (auto&& [key, child] : *table)
                 markMultiLineValues(child);
             return;
         }
-        if (auto *array = node.as_array(); array && holdsHeaderTables(*array)) {
-            for (auto &element : *array)
+        if (auto* array = node.as_array(); array && holdsHeaderTables(*array)) {
+            for (auto& element : *array)
                 markMultiLineValues(element);
             return;
         }
-        const auto &where = node.source();
+        const auto& where = node.source();
         for (std::size_t line = where.begin.line; line < where.end.line && line < lines_.count();
              ++line)
-            continuation_[line] = true; // 0-based `line` is the 1-based line after begin
+            continuation_[line] = true;  // 0-based `line` is the 1-based line after begin
     }
 
     void findHeaders() {
@@ -577,8 +564,8 @@ class ConfigTextEditor {
         }
     }
 
-    const HeaderLine *headerAt(std::size_t line) const {
-        for (const auto &header : headers_)
+    const HeaderLine* headerAt(std::size_t line) const {
+        for (const auto& header : headers_)
             if (header.line == line)
                 return &header;
         return nullptr;
@@ -586,7 +573,7 @@ class ConfigTextEditor {
 
     // The line after the last line of the section that `header_line` starts.
     std::size_t sectionEnd(std::size_t header_line) const {
-        for (const auto &header : headers_)
+        for (const auto& header : headers_)
             if (header.line > header_line)
                 return header.line;
         return lines_.count();
@@ -603,16 +590,16 @@ class ConfigTextEditor {
         return header_line;
     }
 
-    bool startsAtHeader(const toml::node &node) const {
+    bool startsAtHeader(const toml::node& node) const {
         auto offset = lines_.offsetOf(node.source().begin);
         return offset < text_.size() && text_[offset] == '[';
     }
 
-    TableSite siteOf(const toml::table &table, Path path) const {
+    TableSite siteOf(const toml::table& table, Path path) const {
         TableSite site{&table, std::move(path)};
         if (table.is_inline()) {
             site.form = TableSite::Form::Inline;
-        } else if (const auto *header = headerAt(lines_.lineOf(table.source().begin));
+        } else if (const auto* header = headerAt(lines_.lineOf(table.source().begin));
                    header && startsAtHeader(table) && header->path == site.path) {
             site.form = TableSite::Form::Header;
             site.header_line = header->line;
@@ -620,10 +607,10 @@ class ConfigTextEditor {
         return site;
     }
 
-    const toml::table *tableAt(const Path &path) const {
-        const toml::table *table = &root_;
-        for (const auto &key : path) {
-            const toml::node *node = table->get(key);
+    const toml::table* tableAt(const Path& path) const {
+        const toml::table* table = &root_;
+        for (const auto& key : path) {
+            const toml::node* node = table->get(key);
             table = node ? node->as_table() : nullptr;
             if (!table)
                 return nullptr;
@@ -631,10 +618,10 @@ class ConfigTextEditor {
         return table;
     }
 
-    std::string indentOfKeys(const TableSite &site) const {
+    std::string indentOfKeys(const TableSite& site) const {
         std::optional<std::size_t> first_line;
-        for (auto &&[key, node] : *site.table) {
-            auto *array = node.as_array();
+        for (auto&& [key, node] : *site.table) {
+            auto* array = node.as_array();
             if ((node.is_table() && startsAtHeader(node)) || (array && holdsHeaderTables(*array)))
                 continue;
             auto line = lines_.lineOf(key.source().begin);
@@ -646,13 +633,13 @@ class ConfigTextEditor {
 
     // ---- Primitive edits ----
 
-    void replaceSpan(const toml::source_region &where, std::string replacement) {
+    void replaceSpan(const toml::source_region& where, std::string replacement) {
         edits_.push_back(
             {lines_.offsetOf(where.begin), lines_.offsetOf(where.end), std::move(replacement)});
     }
 
     // `block` is whole lines, each ending with the file's newline.
-    void insertAfterLine(std::size_t line, const std::string &block) {
+    void insertAfterLine(std::size_t line, const std::string& block) {
         std::string prefix = lines_.hasTerminator(line) ? "" : lines_.newline();
         edits_.push_back({lines_.next(line), lines_.next(line), prefix + block});
     }
@@ -661,10 +648,34 @@ class ConfigTextEditor {
     void deleteLines(std::size_t first, std::size_t last) {
         for (std::size_t line = first; line <= last && line < lines_.count(); ++line)
             if (!isCommentLine(lines_.content(line)))
-                edits_.push_back({lines_.start(line), lines_.next(line), ""});
+                deleteLine(line);
     }
 
-    void appendSection(const std::string &block) {
+    // Removes a section but its comment lines. So that no double gap is left, the blank lines
+    // above it go too when blank lines below it already set apart what follows, and those below
+    // go when it opened the file.
+    void cutSection(std::size_t header_line) {
+        std::size_t last = lastContentLine(header_line);
+        deleteLines(header_line, last);
+        if (header_line == 0) {
+            for (std::size_t line = last + 1;
+                 line < lines_.count() && lines_.hasTerminator(line) && isBlankLine(line); ++line)
+                deleteLine(line);
+        } else if (last + 1 >= lines_.count() || isBlankLine(last + 1)) {
+            for (std::size_t line = header_line; line-- > 0 && isBlankLine(line);)
+                deleteLine(line);
+        }
+    }
+
+    bool isBlankLine(std::size_t line) const {
+        return !continuation_[line] && isBlank(lines_.content(line));
+    }
+
+    void deleteLine(std::size_t line) {
+        edits_.push_back({lines_.start(line), lines_.next(line), ""});
+    }
+
+    void appendSection(const std::string& block) {
         std::string prefix;
         if (appended_) {
             prefix = lines_.newline();
@@ -682,24 +693,24 @@ class ConfigTextEditor {
 
     // ---- Keys of a table ----
 
-    bool setValue(const TableSite &site, const KeyValue &change) {
-        const toml::node *node = site.table->get(change.key);
+    bool setValue(const TableSite& site, const KeyValue& change) {
+        const toml::node* node = site.table->get(change.key);
         if (!node)
             return insertKey(site, change);
-        if (auto *table = node->as_table(); table && !table->is_inline())
+        if (auto* table = node->as_table(); table && !table->is_inline())
             return false;
         replaceSpan(node->source(), change.value);
         return true;
     }
 
-    bool setValues(const TableSite &site, const std::vector<KeyValue> &changes) {
-        for (const auto &change : changes)
+    bool setValues(const TableSite& site, const std::vector<KeyValue>& changes) {
+        for (const auto& change : changes)
             if (!setValue(site, change))
                 return false;
         return true;
     }
 
-    bool insertKey(const TableSite &site, const KeyValue &change) {
+    bool insertKey(const TableSite& site, const KeyValue& change) {
         switch (site.form) {
         case TableSite::Form::Header:
             insertAfterLine(lastContentLine(site.header_line), indentOfKeys(site) +
@@ -709,12 +720,39 @@ class ConfigTextEditor {
         case TableSite::Form::Inline:
             return insertIntoInlineTable(*site.table, change);
         case TableSite::Form::Scattered:
-            return false;
+            return insertDottedKey(*site.table, change);
         }
         return false;
     }
 
-    bool insertIntoInlineTable(const toml::table &table, const KeyValue &change) {
+    // A table written through dotted keys (`apiD.route = "/d"`) takes a new key as one more line
+    // with the same dotted prefix, after its last key-value pair. A table implied by a deeper
+    // header has no such line to copy.
+    bool insertDottedKey(const toml::table& table, const KeyValue& change) {
+        const toml::key* last_key = nullptr;
+        std::size_t last_line = 0;
+        for (auto&& [key, node] : table) {
+            if (node.is_table() && !node.as_table()->is_inline())
+                continue;
+            std::size_t line = lines_.lineOf(node.source().end);
+            if (!last_key || line > last_line) {
+                last_key = &key;
+                last_line = line;
+            }
+        }
+        if (!last_key)
+            return false;
+        std::size_t key_line = lines_.lineOf(last_key->source().begin);
+        std::size_t key_begin = lines_.offsetOf(last_key->source().begin);
+        auto prefix = text_.substr(lines_.start(key_line), key_begin - lines_.start(key_line));
+        if (!trimmed(prefix).ends_with('.'))
+            return false;
+        insertAfterLine(last_line, std::string(prefix) + renderKey(change.key) + " = " +
+                                       change.value + lines_.newline());
+        return true;
+    }
+
+    bool insertIntoInlineTable(const toml::table& table, const KeyValue& change) {
         std::string pair = renderKey(change.key) + " = " + change.value;
         if (table.empty()) {
             replaceSpan(table.source(), "{ " + pair + " }");
@@ -732,28 +770,74 @@ class ConfigTextEditor {
 
     // Removes `key` of a table that is not inline: the sections of its headers and the lines of
     // its key-value pairs (keeping their comment lines).
-    bool removeKey(const toml::table &parent, const Path &parent_path, std::string_view key) {
+    bool removeKey(const toml::table& parent, const Path& parent_path, std::string_view key) {
         auto found = parent.find(key);
-        if (parent.is_inline() || found == parent.end())
+        if (found == parent.end())
             return false;
+        if (parent.is_inline())
+            return removeFromInlineTable(parent, key);
         Path path = childPath(parent_path, key);
-        for (const auto &header : headers_)
+        for (const auto& header : headers_)
             if (header.path && startsWith(*header.path, path))
-                deleteLines(header.line, lastContentLine(header.line));
+                cutSection(header.line);
         deleteKeyValueLines(found->first, found->second);
         return true;
     }
 
+    // Removals from one inline table are planned together (see cutInlinePairs), because the
+    // comma that goes with a pair depends on which of its neighbours stay.
+    bool removeFromInlineTable(const toml::table& table, std::string_view key) {
+        for (auto&& [pair_key, node] : table)
+            if (node.is_table() && !node.as_table()->is_inline())
+                return false;  // `{ a.b = 1 }`: not worth the trouble
+        inline_removals_[&table].emplace_back(key);
+        return true;
+    }
+
+    // Cuts the removed `key = value` pairs out of `{ ... }`: a run of them after a pair that
+    // stays goes with the comma before it, a run at the start with the comma after it.
+    void cutInlinePairs(const toml::table& table, const std::vector<std::string>& keys) {
+        struct Pair {
+            std::size_t key_begin, value_end;
+            bool removed;
+        };
+        std::vector<Pair> pairs;
+        for (auto&& [key, node] : table)
+            pairs.push_back({lines_.offsetOf(key.source().begin),
+                             lines_.offsetOf(node.source().end),
+                             std::find(keys.begin(), keys.end(), key.str()) != keys.end()});
+        std::sort(pairs.begin(), pairs.end(),
+                  [](const Pair& a, const Pair& b) { return a.key_begin < b.key_begin; });
+        if (std::all_of(pairs.begin(), pairs.end(), [](const Pair& p) { return p.removed; })) {
+            replaceSpan(table.source(), "{}");
+            return;
+        }
+        for (std::size_t run = 0; run < pairs.size();) {
+            if (!pairs[run].removed) {
+                ++run;
+                continue;
+            }
+            std::size_t end = run;
+            while (end < pairs.size() && pairs[end].removed)
+                ++end;
+            if (run > 0)
+                edits_.push_back({pairs[run - 1].value_end, pairs[end - 1].value_end, ""});
+            else
+                edits_.push_back({pairs[run].key_begin, pairs[end].key_begin, ""});
+            run = end;
+        }
+    }
+
     // Deletes the lines of the key-value pairs written for `node` outside of headers.
-    void deleteKeyValueLines(const toml::key &key, const toml::node &node) {
-        if (auto *table = node.as_table(); table && !table->is_inline()) {
+    void deleteKeyValueLines(const toml::key& key, const toml::node& node) {
+        if (auto* table = node.as_table(); table && !table->is_inline()) {
             if (startsAtHeader(*table))
-                return; // under its own headers, cut with their sections
-            for (auto &&[child_key, child] : *table)
+                return;  // under its own headers, cut with their sections
+            for (auto&& [child_key, child] : *table)
                 deleteKeyValueLines(child_key, child);
             return;
         }
-        if (auto *array = node.as_array(); array && holdsHeaderTables(*array))
+        if (auto* array = node.as_array(); array && holdsHeaderTables(*array))
             return;
         // Outside inline tables a key-value pair is alone on its lines.
         deleteLines(lines_.lineOf(key.source().begin), lines_.lineOf(node.source().end));
@@ -761,26 +845,26 @@ class ConfigTextEditor {
 
     // ---- [proxy] and [admin] ----
 
-    bool editSettings(const Path &path, const std::vector<KeyValue> &changes) {
+    bool editSettings(const Path& path, const std::vector<KeyValue>& changes) {
         if (changes.empty())
             return true;
-        const toml::node *node = root_.get(path.front());
+        const toml::node* node = root_.get(path.front());
         if (!node) {
             appendSection(renderSection(path, changes, lines_.newline()));
             return true;
         }
-        auto *table = node->as_table();
+        auto* table = node->as_table();
         return table && setValues(siteOf(*table, path), changes);
     }
 
     // ---- Services ----
 
-    bool editServices(const Config &before, const Config &after) {
-        for (const auto &service : before.services)
+    bool editServices(const Config& before, const Config& after) {
+        for (const auto& service : before.services)
             if (!after.findService(service.name) && !removeService(service.name))
                 return false;
-        for (const auto &service : after.services) {
-            const ServiceConfig *old = before.findService(service.name);
+        for (const auto& service : after.services) {
+            const ServiceConfig* old = before.findService(service.name);
             if (!old) {
                 if (!addService(service))
                     return false;
@@ -791,13 +875,13 @@ class ConfigTextEditor {
         return true;
     }
 
-    bool removeService(const std::string &name) {
-        const toml::table *services = tableAt({"services"});
+    bool removeService(const std::string& name) {
+        const toml::table* services = tableAt({"services"});
         return services && removeKey(*services, {"services"}, name);
     }
 
-    bool addService(const ServiceConfig &service) {
-        const toml::table *services = tableAt({"services"});
+    bool addService(const ServiceConfig& service) {
+        const toml::table* services = tableAt({"services"});
         if (services && services->is_inline())
             return insertKey(siteOf(*services, {"services"}),
                              {service.name, renderServiceInline(service)});
@@ -811,9 +895,9 @@ class ConfigTextEditor {
         return true;
     }
 
-    bool editService(const ServiceConfig &before, const ServiceConfig &after) {
+    bool editService(const ServiceConfig& before, const ServiceConfig& after) {
         Path path{"services", after.name};
-        const toml::table *table = tableAt(path);
+        const toml::table* table = tableAt(path);
         if (!table)
             return false;
         TableSite site = siteOf(*table, path);
@@ -825,8 +909,8 @@ class ConfigTextEditor {
         return editHealthCheck(site, before.health_check, after.health_check);
     }
 
-    bool editHealthCheck(const TableSite &service, const std::optional<HealthCheckConfig> &before,
-                         const std::optional<HealthCheckConfig> &after) {
+    bool editHealthCheck(const TableSite& service, const std::optional<HealthCheckConfig>& before,
+                         const std::optional<HealthCheckConfig>& after) {
         if (before == after)
             return true;
         if (!after)
@@ -834,11 +918,11 @@ class ConfigTextEditor {
         if (!before)
             return addHealthCheck(service, *after);
         Path path = childPath(service.path, "health_check");
-        const toml::table *table = tableAt(path);
+        const toml::table* table = tableAt(path);
         return table && setValues(siteOf(*table, path), healthCheckChanges(*before, *after));
     }
 
-    bool addHealthCheck(const TableSite &service, const HealthCheckConfig &check) {
+    bool addHealthCheck(const TableSite& service, const HealthCheckConfig& check) {
         if (service.form != TableSite::Form::Header)
             return insertKey(service, {"health_check", renderInlineTable(healthCheckKeys(check))});
         std::string block =
@@ -850,16 +934,16 @@ class ConfigTextEditor {
 
     // ---- Upstreams ----
 
-    bool editUpstreams(const TableSite &service, const std::vector<UpstreamConfig> &before,
-                       const std::vector<UpstreamConfig> &after) {
-        const toml::node *node = service.table->get("upstreams");
+    bool editUpstreams(const TableSite& service, const std::vector<UpstreamConfig>& before,
+                       const std::vector<UpstreamConfig>& after) {
+        const toml::node* node = service.table->get("upstreams");
         if (!node)
             return insertKey(service, {"upstreams", renderUpstreamsArray(after)});
-        auto *array = node->as_array();
+        auto* array = node->as_array();
         // The parsed upstreams must match the array element by element.
         if (!array || holdsHeaderTables(*array) || array->size() != before.size())
             return false;
-        const auto &where = array->source();
+        const auto& where = array->source();
         if (where.begin.line == where.end.line) {
             replaceSpan(where, renderUpstreamsArray(after));
             return true;
@@ -878,14 +962,14 @@ class ConfigTextEditor {
         return true;
     }
 
-    bool holdsComments(const toml::array &array) const {
+    bool holdsComments(const toml::array& array) const {
         std::size_t gap_begin = lines_.offsetOf(array.source().begin) + 1;
         // Between the elements there are only blanks, commas and comments.
         auto gapHoldsComment = [&](std::size_t gap_end) {
             return gap_end > gap_begin &&
                    text_.substr(gap_begin, gap_end - gap_begin).find('#') != std::string_view::npos;
         };
-        for (const auto &element : array) {
+        for (const auto& element : array) {
             if (gapHoldsComment(lines_.offsetOf(element.source().begin)))
                 return true;
             gap_begin = lines_.offsetOf(element.source().end);
@@ -893,11 +977,11 @@ class ConfigTextEditor {
         return gapHoldsComment(lines_.offsetOf(array.source().end));
     }
 
-    std::optional<ArrayLayout> oneElementPerLine(const toml::array &array) const {
+    std::optional<ArrayLayout> oneElementPerLine(const toml::array& array) const {
         ArrayLayout layout;
         std::size_t open = lines_.offsetOf(array.source().begin);
         std::size_t close = lines_.offsetOf(array.source().end);
-        if (close == 0 || text_[close - 1] != ']')
+        if (open >= text_.size() || text_[open] != '[' || close == 0 || text_[close - 1] != ']')
             return std::nullopt;
         --close;
         layout.open_line = lines_.lineOf(array.source().begin);
@@ -927,8 +1011,8 @@ class ConfigTextEditor {
     }
 
     // The line of an element that stands alone on its line, after the previous one.
-    std::optional<std::size_t> elementLine(const toml::node &element,
-                                           const ArrayLayout &layout) const {
+    std::optional<std::size_t> elementLine(const toml::node& element,
+                                           const ArrayLayout& layout) const {
         std::size_t line = lines_.lineOf(element.source().begin);
         std::size_t begin = lines_.offsetOf(element.source().begin);
         if (lines_.lineOf(element.source().end) != line || line <= layout.open_line ||
@@ -936,13 +1020,14 @@ class ConfigTextEditor {
             (!layout.element_lines.empty() && line <= layout.element_lines.back()) ||
             !isBlank(text_.substr(lines_.start(line), begin - lines_.start(line))))
             return std::nullopt;
-        auto rest = trimmed(splitElementLine(element).after_comma);
+        ArrayLine split = splitElementLine(element);
+        auto rest = trimmed(split.after_comma);
         if (!rest.empty() && !rest.starts_with('#'))
             return std::nullopt;
         return line;
     }
 
-    ArrayLine splitElementLine(const toml::node &element) const {
+    ArrayLine splitElementLine(const toml::node& element) const {
         std::size_t line = lines_.lineOf(element.source().begin);
         std::size_t end = lines_.offsetOf(element.source().end);
         ArrayLine split;
@@ -967,9 +1052,9 @@ class ConfigTextEditor {
     // lines of upstreams that stay are kept (their element re-rendered only when its weight
     // changed), removed ones go, and new ones follow the upstream before them in `after`.
     // Nothing when `after` re-orders the upstreams that stay.
-    std::optional<TextEdit> rewriteArrayLines(const ArrayLayout &layout, const toml::array &array,
-                                              const std::vector<UpstreamConfig> &before,
-                                              const std::vector<UpstreamConfig> &after) const {
+    std::optional<TextEdit> rewriteArrayLines(const ArrayLayout& layout, const toml::array& array,
+                                              const std::vector<UpstreamConfig>& before,
+                                              const std::vector<UpstreamConfig>& after) const {
         auto target_index = keptPositions(before, after);
         if (!target_index)
             return std::nullopt;
@@ -999,7 +1084,7 @@ class ConfigTextEditor {
         addNewUpTo(after.size());
         setCommas(lines, layout.trailing_comma);
         std::string interior;
-        for (const auto &line : lines)
+        for (const auto& line : lines)
             interior += line.text();
         return TextEdit{lines_.start(layout.open_line + 1), lines_.start(layout.close_line),
                         std::move(interior)};
@@ -1008,12 +1093,12 @@ class ConfigTextEditor {
     // For each element of `before`, its index in `after` (nothing when removed); nothing at
     // all when the upstreams that stay are not in their old order.
     static std::optional<std::vector<std::optional<std::size_t>>>
-    keptPositions(const std::vector<UpstreamConfig> &before,
-                  const std::vector<UpstreamConfig> &after) {
+    keptPositions(const std::vector<UpstreamConfig>& before,
+                  const std::vector<UpstreamConfig>& after) {
         std::vector<std::optional<std::size_t>> positions;
         std::optional<std::size_t> previous;
-        for (const auto &upstream : before) {
-            auto found = std::find_if(after.begin(), after.end(), [&](const UpstreamConfig &u) {
+        for (const auto& upstream : before) {
+            auto found = std::find_if(after.begin(), after.end(), [&](const UpstreamConfig& u) {
                 return u.address == upstream.address;
             });
             if (found == after.end()) {
@@ -1030,22 +1115,22 @@ class ConfigTextEditor {
     }
 
     // The index in `after` of the first upstream after `index` that was already there.
-    static std::size_t nextKept(const std::vector<std::optional<std::size_t>> &positions,
+    static std::size_t nextKept(const std::vector<std::optional<std::size_t>>& positions,
                                 std::size_t index, std::size_t end) {
         std::size_t next = end;
-        for (const auto &position : positions)
+        for (const auto& position : positions)
             if (position && *position > index)
                 next = std::min(next, *position);
         return next;
     }
 
-    std::string newElementIndent(const ArrayLayout &layout) const {
+    std::string newElementIndent(const ArrayLayout& layout) const {
         if (!layout.element_lines.empty())
             return std::string(leadingWhitespace(lines_.content(layout.element_lines.front())));
         return std::string(leadingWhitespace(lines_.content(layout.close_line))) + "    ";
     }
 
-    ArrayLine newElementLine(const std::string &indent, const UpstreamConfig &upstream) const {
+    ArrayLine newElementLine(const std::string& indent, const UpstreamConfig& upstream) const {
         ArrayLine line;
         line.is_element = true;
         line.head = indent + renderUpstream(upstream);
@@ -1053,8 +1138,8 @@ class ConfigTextEditor {
         return line;
     }
 
-    ArrayLine keptElementLine(const toml::node &element, const UpstreamConfig &before,
-                              const UpstreamConfig &after) const {
+    ArrayLine keptElementLine(const toml::node& element, const UpstreamConfig& before,
+                              const UpstreamConfig& after) const {
         ArrayLine line = splitElementLine(element);
         if (before.weight != after.weight) {
             std::size_t start = lines_.start(lines_.lineOf(element.source().begin));
@@ -1065,10 +1150,10 @@ class ConfigTextEditor {
     }
 
     // Every element but the last is followed by a comma; the last keeps the file's habit.
-    static void setCommas(std::vector<ArrayLine> &lines, bool trailing_comma) {
+    static void setCommas(std::vector<ArrayLine>& lines, bool trailing_comma) {
         auto last = std::find_if(lines.rbegin(), lines.rend(),
-                                 [](const ArrayLine &line) { return line.is_element; });
-        for (auto &line : lines)
+                                 [](const ArrayLine& line) { return line.is_element; });
+        for (auto& line : lines)
             if (line.is_element)
                 line.comma = true;
         if (last != lines.rend())
@@ -1077,31 +1162,32 @@ class ConfigTextEditor {
 
     std::string_view text_;
     TextLines lines_;
-    const toml::table &root_;
+    const toml::table& root_;
     std::vector<bool> continuation_;
     std::vector<HeaderLine> headers_;
     std::vector<TextEdit> edits_;
+    std::map<const toml::table*, std::vector<std::string>> inline_removals_;
     bool appended_ = false;
 };
 
 // The parser returns services sorted by name, so their order carries no meaning.
 Config withServicesByName(Config config) {
     std::sort(config.services.begin(), config.services.end(),
-              [](const ServiceConfig &a, const ServiceConfig &b) { return a.name < b.name; });
+              [](const ServiceConfig& a, const ServiceConfig& b) { return a.name < b.name; });
     return config;
 }
 
-bool sameConfig(const Config &a, const Config &b) {
+bool sameConfig(const Config& a, const Config& b) {
     return withServicesByName(a) == withServicesByName(b);
 }
 
-bool means(std::string_view text, const Config &config) {
+bool means(std::string_view text, const Config& config) {
     auto parsed = parseConfigText(text, "config");
     return parsed.config && sameConfig(*parsed.config, config);
 }
 
-std::optional<std::string> editInPlace(std::string_view text, const Config &original,
-                                       const Config &target) {
+std::optional<std::string> editInPlace(std::string_view text, const Config& original,
+                                       const Config& target) {
     // The edits are planned from where toml++ says things are, and the parts left alone must
     // mean what `original` says.
     if (!means(text, original))
@@ -1115,10 +1201,10 @@ std::optional<std::string> editInPlace(std::string_view text, const Config &orig
     return editor.result();
 }
 
-} // namespace
+}  // namespace
 
-ConfigEditResult editConfigText(std::string_view original_text, const Config &original,
-                                const Config &target) {
+ConfigEditResult editConfigText(std::string_view original_text, const Config& original,
+                                const Config& target) {
     if (!original_text.empty()) {
         auto edited = editInPlace(original_text, original, target);
         if (edited && means(*edited, target))
@@ -1127,4 +1213,4 @@ ConfigEditResult editConfigText(std::string_view original_text, const Config &or
     return {renderConfig(target), false};
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -63,11 +63,19 @@ constexpr CharClass kHostChars = makeHostChars();
 
 constexpr std::size_t kInitialHeaderCapacity = 32;
 
-inline bool isIn(const CharClass& table, char c) { return table[static_cast<unsigned char>(c)]; }
-inline bool isOws(char c) { return c == ' ' || c == '\t'; }
-inline bool isDigit(char c) { return c >= '0' && c <= '9'; }
+inline bool isIn(const CharClass &table, char c) {
+    return table[static_cast<unsigned char>(c)];
+}
+inline bool isOws(char c) {
+    return c == ' ' || c == '\t';
+}
+inline bool isDigit(char c) {
+    return c >= '0' && c <= '9';
+}
 
-inline char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char lowerAscii(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 // ASCII case-insensitive equality; `lower` must already be lower case.
 bool equalsLower(std::string_view text, std::string_view lower) {
@@ -103,7 +111,7 @@ std::string_view trimOws(std::string_view text) {
 // Calls `visit(element)` for each comma-separated element of `list`, OWS-trimmed; empty
 // elements are passed too so that callers can decide whether they are acceptable. Stops early
 // when `visit` returns false; returns false in that case.
-template <typename Visit> bool forEachListElement(std::string_view list, Visit&& visit) {
+template <typename Visit> bool forEachListElement(std::string_view list, Visit &&visit) {
     for (;;) {
         std::size_t comma = list.find(',');
         if (!visit(trimOws(list.substr(0, comma))))
@@ -114,8 +122,8 @@ template <typename Visit> bool forEachListElement(std::string_view list, Visit&&
     }
 }
 
-const HeaderField* findField(const std::vector<HeaderField>& headers, std::string_view name) {
-    for (const HeaderField& field : headers) {
+const HeaderField *findField(const std::vector<HeaderField> &headers, std::string_view name) {
+    for (const HeaderField &field : headers) {
         if (equalsIgnoreCase(field.name, name))
             return &field;
     }
@@ -135,14 +143,14 @@ struct ErrorStatus {
 constexpr ErrorStatus kRequestErrors{400, 431};
 constexpr ErrorStatus kResponseErrors{502, 502};
 
-Step fail(HttpParseError& error, int status, const char* message) {
+Step fail(HttpParseError &error, int status, const char *message) {
     error.status = status;
     error.message = message;
     return Step::Error;
 }
 
 // An unexpected byte `c` where a line was being read: names the usual suspects, else `what`.
-Step failOnByte(char c, int status, const char* what, HttpParseError& error) {
+Step failOnByte(char c, int status, const char *what, HttpParseError &error) {
     if (c == '\n')
         return fail(error, status, "bare LF in message head");
     if (c == '\0')
@@ -151,7 +159,7 @@ Step failOnByte(char c, int status, const char* what, HttpParseError& error) {
 }
 
 // At data[pos] == '\r': expects LF next and moves past both.
-Step consumeCrlf(std::string_view data, std::size_t& pos, int status, HttpParseError& error) {
+Step consumeCrlf(std::string_view data, std::size_t &pos, int status, HttpParseError &error) {
     if (pos + 1 >= data.size())
         return Step::Incomplete;
     if (data[pos + 1] != '\n')
@@ -162,8 +170,8 @@ Step consumeCrlf(std::string_view data, std::size_t& pos, int status, HttpParseE
 
 // At a byte that ended a run of allowed characters: CRLF is the line end, anything else is
 // an error described by `what`.
-Step endOfLine(std::string_view data, std::size_t& pos, int status, const char* what,
-               HttpParseError& error) {
+Step endOfLine(std::string_view data, std::size_t &pos, int status, const char *what,
+               HttpParseError &error) {
     if (pos == data.size())
         return Step::Incomplete;
     if (data[pos] == '\r')
@@ -172,8 +180,8 @@ Step endOfLine(std::string_view data, std::size_t& pos, int status, const char* 
 }
 
 // Field lines from `pos` up to and including the empty line that ends the head.
-Step parseFieldLines(std::string_view data, std::size_t& pos, std::vector<HeaderField>& headers,
-                     ErrorStatus statuses, HttpParseError& error) {
+Step parseFieldLines(std::string_view data, std::size_t &pos, std::vector<HeaderField> &headers,
+                     ErrorStatus statuses, HttpParseError &error) {
     const int bad = statuses.malformed;
     for (;;) {
         if (pos == data.size())
@@ -249,7 +257,7 @@ struct FieldFacts {
 
 // Parses a Content-Length value into `facts`; false if it is malformed or disagrees with one
 // seen before.
-bool addContentLength(std::string_view value, FieldFacts& facts, HttpParseError& error,
+bool addContentLength(std::string_view value, FieldFacts &facts, HttpParseError &error,
                       int status) {
     return forEachListElement(value, [&](std::string_view element) {
         if (element.empty()) {
@@ -279,9 +287,9 @@ bool addContentLength(std::string_view value, FieldFacts& facts, HttpParseError&
     });
 }
 
-Step gatherFieldFacts(const std::vector<HeaderField>& headers, FieldFacts& facts, int status,
-                      HttpParseError& error) {
-    for (const HeaderField& field : headers) {
+Step gatherFieldFacts(const std::vector<HeaderField> &headers, FieldFacts &facts, int status,
+                      HttpParseError &error) {
+    for (const HeaderField &field : headers) {
         std::string_view name = field.name;
         switch (name.size()) {
         case 4:
@@ -340,7 +348,7 @@ bool isValidHost(std::string_view host) {
     return true;
 }
 
-void prepareHeaders(std::vector<HeaderField>& headers) {
+void prepareHeaders(std::vector<HeaderField> &headers) {
     headers.clear();
     if (headers.capacity() < kInitialHeaderCapacity)
         headers.reserve(kInitialHeaderCapacity);
@@ -348,8 +356,8 @@ void prepareHeaders(std::vector<HeaderField>& headers) {
 
 // The request head at the start of `data`, which the caller has already cut to the size
 // limit. `request_line_done` tells a too-long request line from too many header bytes.
-Step parseRequest(std::string_view data, RequestHead& out, std::size_t& pos,
-                  bool& request_line_done, HttpParseError& error) {
+Step parseRequest(std::string_view data, RequestHead &out, std::size_t &pos,
+                  bool &request_line_done, HttpParseError &error) {
     constexpr int bad = 400;
     pos = 0;
     request_line_done = false;
@@ -379,10 +387,9 @@ Step parseRequest(std::string_view data, RequestHead& out, std::size_t& pos,
     if (pos == target_begin || data[pos] != ' ') {
         char c = data[pos];
         bool bad_char = pos != target_begin && c != '\r';
-        return failOnByte(c, bad,
-                          bad_char ? "invalid character in request target"
-                                   : "malformed request line",
-                          error);
+        return failOnByte(
+            c, bad, bad_char ? "invalid character in request target" : "malformed request line",
+            error);
     }
     out.target = data.substr(target_begin, pos - target_begin);
     ++pos;
@@ -457,8 +464,8 @@ Step parseRequest(std::string_view data, RequestHead& out, std::size_t& pos,
     return Step::Ok;
 }
 
-Step parseResponse(std::string_view data, bool request_method_head, ResponseHead& out,
-                   std::size_t& pos, HttpParseError& error) {
+Step parseResponse(std::string_view data, bool request_method_head, ResponseHead &out,
+                   std::size_t &pos, HttpParseError &error) {
     constexpr int bad = 502;
     pos = 0;
 
@@ -549,11 +556,11 @@ Step parseResponse(std::string_view data, bool request_method_head, ResponseHead
 
 } // namespace
 
-const HeaderField* RequestHead::find(std::string_view name) const {
+const HeaderField *RequestHead::find(std::string_view name) const {
     return findField(headers, name);
 }
 
-const HeaderField* ResponseHead::find(std::string_view name) const {
+const HeaderField *ResponseHead::find(std::string_view name) const {
     return findField(headers, name);
 }
 
@@ -566,8 +573,8 @@ bool listHasToken(std::string_view list, std::string_view token) {
     return found;
 }
 
-ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, RequestHead& out,
-                             std::size_t& head_length, HttpParseError& error) {
+ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, RequestHead &out,
+                             std::size_t &head_length, HttpParseError &error) {
     out.method = {};
     out.target = {};
     out.minor_version = 1;
@@ -601,8 +608,8 @@ ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, 
 }
 
 ParseResult parseResponseHead(std::string_view data, std::size_t max_head_bytes,
-                              bool request_method_head, ResponseHead& out,
-                              std::size_t& head_length, HttpParseError& error) {
+                              bool request_method_head, ResponseHead &out, std::size_t &head_length,
+                              HttpParseError &error) {
     out.status = 0;
     out.reason = {};
     out.minor_version = 1;
@@ -653,13 +660,13 @@ void ChunkedDecoder::reset() {
     error_.clear();
 }
 
-std::size_t ChunkedDecoder::fail(std::size_t consumed, const char* message) {
+std::size_t ChunkedDecoder::fail(std::size_t consumed, const char *message) {
     state_ = State::Failed;
     error_ = message;
     return consumed;
 }
 
-std::size_t ChunkedDecoder::feed(std::string_view input, std::vector<std::string_view>& payload) {
+std::size_t ChunkedDecoder::feed(std::string_view input, std::vector<std::string_view> &payload) {
     std::size_t pos = 0;
     const std::size_t size = input.size();
     while (pos < size) {
@@ -673,6 +680,8 @@ std::size_t ChunkedDecoder::feed(std::string_view input, std::vector<std::string
                 chunk_size_ = chunk_size_ * 16 + static_cast<std::uint64_t>(digit);
             } else if (size_line_bytes_ == 0) {
                 return fail(pos, "invalid chunk size");
+            } else if (c == '\n') {
+                return fail(pos, "bare LF in chunk size line");
             } else if (c == '\r') {
                 state_ = State::SizeLf;
             } else if (c == ';') {
@@ -730,6 +739,8 @@ std::size_t ChunkedDecoder::feed(std::string_view input, std::vector<std::string
         case State::TrailerStart:
             if (c == '\r')
                 state_ = State::FinalLf;
+            else if (c == '\n')
+                return fail(pos, "bare LF in trailer");
             else if (isOws(c))
                 return fail(pos, "obsolete line folding in trailer");
             else if (isIn(kTokenChars, c))
@@ -763,11 +774,12 @@ std::size_t ChunkedDecoder::feed(std::string_view input, std::vector<std::string
         case State::Failed:
             return pos;
         }
-        // One byte of a size line or of the trailer section was consumed.
+        // One byte of a size line (its CR aside) or of the trailer section was consumed. The
+        // trailer states are declared last in State, after every size-line state.
         if (state_ >= State::TrailerStart) {
             if (++trailer_bytes_ > kMaxChunkTrailerBytes)
                 return fail(pos, "trailer section too large");
-        } else if (++size_line_bytes_ > kMaxChunkSizeLineBytes) {
+        } else if (state_ != State::SizeLf && ++size_line_bytes_ > kMaxChunkSizeLineBytes) {
             return fail(pos, "chunk size line too long");
         }
         ++pos;

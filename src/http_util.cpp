@@ -19,11 +19,22 @@ const char* reasonPhrase(int status) {
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 417: return "Expectation Failed";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
+    case 501: return "Not Implemented";
+    case 505: return "HTTP Version Not Supported";
+    case 100: return "Continue";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 403: return "Forbidden";
+    case 408: return "Request Timeout";
     default: return "";
     }
 }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "switchboard/log.h"
+#include "switchboard/systemd_notify.h"
 
 namespace switchboard {
 
@@ -25,10 +26,32 @@ std::string joined(const std::vector<std::string>& items) {
     return text.empty() ? "none" : text;
 }
 
+// SPEC §7: every reload, refused or not, ends with READY=1 and the counts now served.
+void notifyReloadDone(const Config& running, const ReloadOutcome& outcome) {
+    std::string error;
+    if (!outcome.ok)
+        error = outcome.errors.empty() ? std::string("see the log") : outcome.errors.front();
+    systemd::ready(systemd::statusText(running.services.size(), running.upstreamCount(), error));
+}
+
+} // namespace
+
+namespace {
+
+// One loop for everything. The changelist batches the epoll_ctl calls a bufferevent makes
+// as it switches events on and off within one turn of the loop.
+event_base* newEventBase() {
+    event_config* config = event_config_new();
+    event_config_set_flag(config, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    event_base* base = event_base_new_with_config(config);
+    event_config_free(config);
+    return base ? base : event_base_new();
+}
+
 } // namespace
 
 Server::Server(ConfigStore store, Config initial)
-    : base_(event_base_new()),
+    : base_(newEventBase()),
       dns_(evdns_base_new(base_.get(), EVDNS_BASE_INITIALIZE_NAMESERVERS)),
       store_(std::move(store)) {
     // Signal handling is in place before anything is bound (SPEC §7): a SIGHUP during
@@ -44,21 +67,17 @@ Server::Server(ConfigStore store, Config initial)
     std::signal(SIGXFSZ, SIG_IGN);
 
     registry_.apply(initial);
-    proxy_ = std::make_unique<Proxy>(base_.get(), dns_.get(), registry_);
+    proxy_ = std::make_unique<Proxy>(base_.get(), dns_.get(), registry_, stats_);
     admin_ = std::make_unique<AdminApi>(registry_, *this, stats_);
-    proxy_http_.reset(evhttp_new(base_.get()));
     admin_http_.reset(evhttp_new(base_.get()));
-    evhttp_set_gencb(proxy_http_.get(), Proxy::onRequest, proxy_.get());
-    evhttp_set_default_content_type(proxy_http_.get(), nullptr);
-    evhttp_set_allowed_methods(proxy_http_.get(),
-                               EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-                                   EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
     evhttp_set_gencb(admin_http_.get(), AdminApi::onRequest, admin_.get());
     evhttp_set_max_body_size(admin_http_.get(), 1 << 20);
     evhttp_set_allowed_methods(admin_http_.get(),
                                EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
                                    EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
-    proxy_listeners_ = makeEvhttpListeners("proxy", proxy_http_.get());
+    proxy_listeners_ = std::make_unique<ListenerSet>(
+        "proxy", [this](evutil_socket_t fd) { return proxy_->attachListener(fd); },
+        Proxy::detachListener);
     admin_listeners_ = makeEvhttpListeners("admin", admin_http_.get());
     applySettings();
 }
@@ -78,6 +97,7 @@ void Server::onSignal(int signal_number) {
     case SIGINT:
     case SIGTERM:
         logInfo(signal_number == SIGINT ? "SIGINT: shutting down" : "SIGTERM: shutting down");
+        systemd::stopping();
         event_base_loopexit(base_.get(), nullptr);
         break;
     case SIGHUP:
@@ -89,13 +109,16 @@ void Server::onSignal(int signal_number) {
 }
 
 void Server::applySettings() {
-    const auto& settings = registry_.config().proxy;
-    evhttp* http = proxy_http_.get();
-    evhttp_set_max_headers_size(http, settings.max_header_bytes);
-    evhttp_set_max_body_size(http, settings.max_request_body_bytes);
-    timeval client_timeout{static_cast<time_t>(settings.client_timeout_ms / 1000),
-                           static_cast<suseconds_t>(settings.client_timeout_ms % 1000 * 1000)};
-    evhttp_set_timeout_tv(http, &client_timeout);
+    // Everything else of [proxy] is read per request; only the access log holds a file.
+    const std::string& target = registry_.config().proxy.access_log;
+    if (target == access_log_target_)
+        return;
+    std::string problem = proxy_->accessLog().open(target);
+    if (!problem.empty()) {
+        logError(problem);
+        return;
+    }
+    access_log_target_ = target;
 }
 
 int Server::run() {
@@ -112,6 +135,7 @@ int Server::run() {
     }
     logInfo("started with " + std::to_string(config.services.size()) + " services and " +
             std::to_string(config.upstreamCount()) + " upstreams");
+    systemd::ready(systemd::statusText(config.services.size(), config.upstreamCount()));
     event_base_dispatch(base_.get());
     logInfo("stopped");
     return kExitOk;
@@ -138,6 +162,7 @@ Result<ConfigPreview> Server::preview(const Config& candidate) {
 }
 
 ReloadOutcome Server::reload(const std::string& cause) {
+    systemd::reloading();
     ReloadOutcome outcome;
     ConfigFileRead read = store_.load(/*missing_is_error=*/true);
     if (!read.parse.config) {
@@ -147,6 +172,7 @@ ReloadOutcome Server::reload(const std::string& cause) {
         }
         logError(cause + ": reload refused; still serving the previous configuration");
         ++stats_.reloads_failed;
+        notifyReloadDone(registry_.config(), outcome);
         return outcome;
     }
     const Config& next = *read.parse.config;
@@ -165,6 +191,7 @@ ReloadOutcome Server::reload(const std::string& cause) {
         logError(cause + ": reload refused: " + outcome.errors.front() +
                  "; still serving the previous configuration");
         ++stats_.reloads_failed;
+        notifyReloadDone(registry_.config(), outcome);
         return outcome;
     }
     outcome.diff = diffConfigs(registry_.config(), next);
@@ -180,6 +207,7 @@ ReloadOutcome Server::reload(const std::string& cause) {
             "; changed: " + joined(diff.services_changed) + "; upstreams +" +
             std::to_string(diff.upstreams_added) + " -" + std::to_string(diff.upstreams_removed) +
             " =" + std::to_string(diff.upstreams_kept));
+    notifyReloadDone(registry_.config(), outcome);
     return outcome;
 }
 

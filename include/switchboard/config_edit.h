@@ -8,8 +8,8 @@
 namespace switchboard {
 
 struct ConfigEditResult {
-    std::string text;     // the new file text
-    bool edited_in_place; // false when it fell back to renderConfig(target)
+    std::string text;      // the new file text
+    bool edited_in_place;  // false when it fell back to renderConfig(target)
 };
 
 // The write-back of SPEC §6: turns the text of the config file into text that means `target`,
@@ -36,7 +36,7 @@ struct ConfigEditResult {
 // the upstreams of an array that holds comments but is not written one per line; adding keys
 // to a table written only through dotted keys or implied by a deeper header; removing a key
 // from inside an inline table; and text that does not parse to `original`.
-ConfigEditResult editConfigText(std::string_view original_text, const Config &original,
-                                const Config &target);
+ConfigEditResult editConfigText(std::string_view original_text, const Config& original,
+                                const Config& target);
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -42,7 +42,10 @@
 //    errors; the reason phrase may be missing (`HTTP/1.1 200\r\n`) or empty.
 //
 // The parse functions are pure functions of their input and start from scratch on every call:
-// the caller passes the whole unconsumed buffer each time more bytes arrive.
+// the caller passes the whole unconsumed buffer each time more bytes arrive. An Incomplete
+// result can only become Complete once an LF arrives, so a caller that wants to avoid
+// re-scanning a head trickled in byte by byte may skip the call until the new bytes hold an
+// LF or the buffer has grown past max_head_bytes (errors are then merely reported later).
 
 #include <cstddef>
 #include <cstdint>
@@ -74,10 +77,10 @@ struct HeaderField {
 };
 
 struct RequestHead {
-    std::string_view method; // a token, case-sensitive ("GET")
-    std::string_view target; // origin-form: starts with '/', path and query as sent
-    int minor_version = 1;   // HTTP/1.0 -> 0, HTTP/1.1 -> 1
-    std::vector<HeaderField> headers; // in the order sent
+    std::string_view method;                 // a token, case-sensitive ("GET")
+    std::string_view target;                 // origin-form: starts with '/', path and query as sent
+    int minor_version = 1;                   // HTTP/1.0 -> 0, HTTP/1.1 -> 1
+    std::vector<HeaderField> headers;        // in the order sent
     BodyFraming framing = BodyFraming::None; // None, ContentLength or Chunked
     std::uint64_t content_length = 0;        // meaningful when framing is ContentLength
     // HTTP/1.1: true unless Connection lists `close`; HTTP/1.0: only if it lists `keep-alive`.
@@ -86,7 +89,7 @@ struct RequestHead {
     std::string_view host; // the Host value, "" when absent (HTTP/1.0 only)
 
     // The first field whose name equals `name` case-insensitively, or nullptr.
-    const HeaderField* find(std::string_view name) const;
+    const HeaderField *find(std::string_view name) const;
 };
 
 struct ResponseHead {
@@ -100,7 +103,7 @@ struct ResponseHead {
     // close, HTTP/1.0 without keep-alive, a body delimited by close, or CL together with TE.
     bool keep_alive = true;
 
-    const HeaderField* find(std::string_view name) const;
+    const HeaderField *find(std::string_view name) const;
 };
 
 struct HttpParseError {
@@ -119,8 +122,8 @@ enum class ParseResult { Incomplete, Complete, Error };
 // as that line (or the offending byte) is in `data`, before the head is complete. A head that
 // cannot end within max_head_bytes is 414 while the request line itself is unfinished, 431
 // afterwards.
-ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, RequestHead& out,
-                             std::size_t& head_length, HttpParseError& error);
+ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, RequestHead &out,
+                             std::size_t &head_length, HttpParseError &error);
 
 // Parses an upstream's response head at the start of `data`; same contract as
 // parseRequestHead. `request_method_head` is true when the request was HEAD: the response then
@@ -132,8 +135,8 @@ ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, 
 // Errors (status 502): malformed or over-long heads, differing Content-Lengths, `chunked`
 // applied twice, an empty Transfer-Encoding, Transfer-Encoding in an HTTP/1.0 response.
 ParseResult parseResponseHead(std::string_view data, std::size_t max_head_bytes,
-                              bool request_method_head, ResponseHead& out,
-                              std::size_t& head_length, HttpParseError& error);
+                              bool request_method_head, ResponseHead &out, std::size_t &head_length,
+                              HttpParseError &error);
 
 // True if the comma-separated `list` (a Connection value, say) has an element equal to
 // `token`, case-insensitively, ignoring OWS around elements.
@@ -150,6 +153,7 @@ bool listHasToken(std::string_view list, std::string_view token);
 // followed by CRLF, or by BWS ";" and extensions; sizes above kMaxChunkSize are errors.
 class ChunkedDecoder {
   public:
+    // The order matters: feed() relies on the trailer states coming after the size-line ones.
     enum class State {
         Size,         // reading chunk-size hex digits
         SizeBws,      // whitespace after the size; only ';' may follow
@@ -172,13 +176,13 @@ class ChunkedDecoder {
     // consumed: all of `input` unless the body ended (done(); the rest belongs to whatever
     // follows the body) or was malformed (failed(); the count then stops at the bad byte).
     // After done() or failed() it consumes nothing.
-    std::size_t feed(std::string_view input, std::vector<std::string_view>& payload);
+    std::size_t feed(std::string_view input, std::vector<std::string_view> &payload);
 
     bool done() const { return state_ == State::Done; }
     bool failed() const { return state_ == State::Failed; }
     State state() const { return state_; }
     // Why the body was refused; empty unless failed().
-    const std::string& error() const { return error_; }
+    const std::string &error() const { return error_; }
     // Payload bytes handed out so far.
     std::uint64_t payloadBytes() const { return payload_bytes_; }
 
@@ -186,12 +190,12 @@ class ChunkedDecoder {
     void reset();
 
   private:
-    std::size_t fail(std::size_t consumed, const char* message);
+    std::size_t fail(std::size_t consumed, const char *message);
 
     State state_ = State::Size;
-    std::uint64_t chunk_size_ = 0;      // size being read, then bytes of chunk-data left
-    std::size_t size_line_bytes_ = 0;   // bytes of the current chunk-size line so far
-    std::size_t trailer_bytes_ = 0;     // bytes of the trailer section so far
+    std::uint64_t chunk_size_ = 0;    // size being read, then bytes of chunk-data left
+    std::size_t size_line_bytes_ = 0; // bytes of the current chunk-size line so far
+    std::size_t trailer_bytes_ = 0;   // bytes of the trailer section so far
     std::uint64_t payload_bytes_ = 0;
     std::string error_;
 };

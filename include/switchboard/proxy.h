@@ -1,33 +1,66 @@
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <unordered_set>
 
+#include "switchboard/access_log.h"
 #include "switchboard/libevent.h"
 #include "switchboard/registry.h"
-#include "switchboard/upstream_connections.h"
+#include "switchboard/stats.h"
+#include "switchboard/upstream_pool.h"
+
+struct evdns_base;
+struct evconnlistener;
 
 namespace switchboard {
 
-// The proxy port's request handling: route, pick an upstream, forward, stream the answer
-// back. Every request becomes one ProxyExchange (proxy.cpp) that lives until the client
-// has its answer or is gone.
+class ClientConnection;
+
+// The proxy port (SPEC §3). switchboard speaks HTTP/1.1 on the proxy port itself, on plain
+// bufferevents, rather than through evhttp: it needs to stream bodies both ways with
+// backpressure, to refuse ambiguous framing before any byte goes upstream, and to keep the
+// per-request work (system calls, copies, allocations) small. Each accepted socket becomes a
+// ClientConnection (client_connection.cpp).
 class Proxy {
   public:
-    Proxy(event_base* base, evdns_base* dns, Registry& registry);
+    Proxy(event_base* base, evdns_base* dns, Registry& registry, ServerStats& stats);
+    ~Proxy();
+    Proxy(const Proxy&) = delete;
+    Proxy& operator=(const Proxy&) = delete;
 
-    // The evhttp general callback for the proxy listener; `arg` is the Proxy.
-    static void onRequest(evhttp_request* request, void* arg);
+    // Hands a listening socket to the proxy: returns the listener handle for ListenerSet
+    // (nullptr on failure), and the function that closes it.
+    void* attachListener(evutil_socket_t fd);
+    static void detachListener(void* handle);
 
-    Registry& registry() { return registry_; }
-    UpstreamConnections& connections() { return connections_; }
+    // SIGTERM: idle connections close now, busy ones after their current response.
+    // `on_drained` runs once no client connection is left.
+    void beginShutdown(std::function<void()> on_drained);
+
     event_base* base() { return base_; }
+    Registry& registry() { return registry_; }
+    const ProxySettings& settings() const { return registry_.config().proxy; }
+    UpstreamPool& pool() { return pool_; }
+    AccessLog& accessLog() { return access_log_; }
+    bool shuttingDown() const { return shutting_down_; }
+    std::size_t connectionCount() const { return connections_.size(); }
+
+    // ClientConnection lifetime bookkeeping.
+    void forget(ClientConnection* connection);
 
   private:
-    void handle(evhttp_request* request);
+    static void onAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address,
+                         int length, void* arg);
 
     event_base* base_;
     Registry& registry_;
-    UpstreamConnections connections_;
+    ServerStats& stats_;
+    UpstreamPool pool_;
+    AccessLog access_log_;
+    std::unordered_set<ClientConnection*> connections_;
+    bool shutting_down_ = false;
+    std::function<void()> on_drained_;
 };
 
 } // namespace switchboard

@@ -43,6 +43,7 @@ class Server final : public ConfigControl {
 
   private:
     void applySettings();
+    void shutdown(const std::string& cause);
     void onSignal(int signal_number);
     static void onSignalEvent(evutil_socket_t signal_number, short, void* arg);
 
@@ -54,11 +55,12 @@ class Server final : public ConfigControl {
     Registry registry_;
     std::unique_ptr<Proxy> proxy_;
     std::unique_ptr<AdminApi> admin_;
-    EvhttpPtr proxy_http_;
     EvhttpPtr admin_http_;
     std::unique_ptr<ListenerSet> proxy_listeners_;
     std::unique_ptr<ListenerSet> admin_listeners_;
     std::vector<EventPtr> signal_events_;
+    std::string access_log_target_ = "\x01";  // none opened yet
+    bool shutting_down_ = false;
 };
 
 } // namespace switchboard

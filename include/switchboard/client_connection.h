@@ -1,0 +1,123 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "switchboard/http_parser.h"
+#include "switchboard/message_rewrite.h"
+#include "switchboard/registry.h"
+#include "switchboard/upstream_pool.h"
+
+namespace switchboard {
+
+class Proxy;
+
+// One client connection on the proxy port, and the request it is serving. Requests on a
+// connection are served one at a time, in order (pipelined requests wait in the input
+// buffer). It deletes itself when the connection ends.
+//
+// Memory is bounded per connection: the client's input stops being read above a high-water
+// mark, and each direction of a body stops reading from its source while the destination's
+// output buffer is above kHighWater, resuming below kLowWater.
+class ClientConnection {
+  public:
+    ClientConnection(Proxy& proxy, evutil_socket_t fd, std::string client_ip);
+    ~ClientConnection();
+    ClientConnection(const ClientConnection&) = delete;
+    ClientConnection& operator=(const ClientConnection&) = delete;
+
+    void start();
+    // Graceful shutdown: closes now if idle between requests, else after this response.
+    void shutdownWhenIdle();
+
+    static constexpr std::size_t kHighWater = 256 * 1024;
+    static constexpr std::size_t kLowWater = 64 * 1024;
+
+  private:
+    enum class State {
+        ReadingHead,  // waiting for (the rest of) a request head
+        Forwarding,   // a request is being served
+        Closing,      // the last bytes are being flushed; then the connection closes
+    };
+    enum class UpstreamState { None, Connecting, Sending, AwaitingHead, ReadingBody };
+    enum class Failure { Connect, Reset, Timeout, BadResponse };
+
+    // Client side.
+    static void onClientRead(bufferevent*, void* arg);
+    static void onClientWrite(bufferevent*, void* arg);
+    static void onClientEvent(bufferevent*, short what, void* arg);
+    struct CallbackScope;
+    void serveInput();
+    void waitForNextRequest();
+    bool startNextRequest();  // false when no complete head is available
+    void beginForwarding();
+    void respondError(int status, const std::string& body, bool close);
+    void closeNow();
+    void closeAfterFlush();
+
+    // Upstream side.
+    static void onUpstreamRead(bufferevent*, void* arg);
+    static void onUpstreamWrite(bufferevent*, void* arg);
+    static void onUpstreamEvent(bufferevent*, short what, void* arg);
+    void tryNextUpstream();
+    void attachUpstream(std::unique_ptr<UpstreamConnection> connection);
+    void sendRequest();
+    bool pumpRequestBody();  // false when the connection was closed
+    void readResponse();
+    bool startResponse();
+    void pumpResponseBody();
+    void finishResponse();
+    void upstreamFailed(Failure failure);
+    void releaseUpstream(bool reusable);
+    void recordRequest(int status);
+
+    bufferevent* client() const { return client_.get(); }
+    bufferevent* upstream() const { return upstream_connection_ ? upstream_connection_->bev.get() : nullptr; }
+
+    Proxy& proxy_;
+    BuffereventPtr client_;
+    std::string client_ip_;
+    State state_ = State::ReadingHead;
+    bool closed_ = false;
+    int callback_depth_ = 0;
+    bool serving_input_ = false;
+    bool keep_alive_ = true;  // the client may send another request after this one
+
+    // The request being served. Strings are reused from request to request.
+    RequestHead head_;
+    std::string method_;
+    std::string target_;
+    int minor_version_ = 1;
+    bool is_head_request_ = false;
+    bool replayable_ = false;  // may be sent again after an upstream broke off
+    HopFraming request_framing_ = HopFraming::None;
+    std::uint64_t request_remaining_ = 0;  // Content-Length bytes still to forward
+    std::uint64_t request_body_bytes_ = 0;
+    bool request_body_done_ = true;
+    ChunkedDecoder request_decoder_;
+    std::vector<std::string_view> payload_;
+    std::string upstream_head_;  // the request head as the upstream gets it
+    std::string hash_value_;
+    Clock::time_point started_;
+
+    // The upstream serving it.
+    std::shared_ptr<ServicePool> pool_;
+    std::shared_ptr<Upstream> upstream_;
+    std::vector<const Upstream*> tried_;
+    std::unique_ptr<UpstreamConnection> upstream_connection_;
+    UpstreamState upstream_state_ = UpstreamState::None;
+    ResponseHead response_;
+    BodyFraming response_framing_ = BodyFraming::None;
+    HopFraming client_framing_ = HopFraming::None;
+    bool upstream_keep_alive_ = false;
+    std::uint64_t response_remaining_ = 0;
+    ChunkedDecoder response_decoder_;
+    bool response_started_ = false;
+    int status_ = 0;
+    std::uint64_t bytes_sent_ = 0;
+    std::string response_head_;
+};
+
+} // namespace switchboard

@@ -1,0 +1,153 @@
+#include "switchboard/message_rewrite.h"
+
+#include <charconv>
+#include <strings.h>
+
+#include "switchboard/http_util.h"
+
+namespace switchboard {
+
+namespace {
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+void appendNumber(std::string& out, std::uint64_t value) {
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    out.append(digits, end);
+}
+
+void appendField(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name);
+    out.append(": ");
+    out.append(value);
+    out.append("\r\n");
+}
+
+// Names a proxy always drops: hop-by-hop by definition, or framing it writes itself.
+constexpr std::string_view kAlwaysHopByHop[] = {"connection", "keep-alive", "proxy-connection",
+                                                "te", "trailer", "transfer-encoding", "upgrade"};
+
+} // namespace
+
+bool isHopByHopField(std::string_view name, const std::vector<HeaderField>& headers) {
+    for (auto hop : kAlwaysHopByHop)
+        if (equalsIgnoreCase(name, hop))
+            return true;
+    for (const auto& field : headers)
+        if (equalsIgnoreCase(field.name, "connection") && listHasToken(field.value, name))
+            return true;
+    return false;
+}
+
+void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out) {
+    const RequestHead& request = head.request;
+    out.append(request.method);
+    out.push_back(' ');
+    out.append(head.target);
+    out.append(" HTTP/1.1\r\n");
+
+    std::string_view forwarded_for, via;
+    bool has_connection_header = false;
+    for (const auto& field : request.headers)
+        has_connection_header = has_connection_header || equalsIgnoreCase(field.name, "connection");
+    for (const auto& field : request.headers) {
+        const auto& name = field.name;
+        if (equalsIgnoreCase(name, "x-forwarded-for")) {
+            forwarded_for = field.value;  // the first; proxies before us appended to it
+            continue;
+        }
+        if (equalsIgnoreCase(name, "via")) {
+            via = field.value;
+            continue;
+        }
+        if (equalsIgnoreCase(name, "content-length") || equalsIgnoreCase(name, "expect") ||
+            equalsIgnoreCase(name, "x-forwarded-proto") || equalsIgnoreCase(name, "x-forwarded-host"))
+            continue;
+        if (has_connection_header ? isHopByHopField(name, request.headers)
+                                  : isHopByHopField(name, {}))
+            continue;
+        appendField(out, name, field.value);
+    }
+    if (request.host.empty())
+        appendField(out, "Host", head.upstream_address);
+    out.append("X-Forwarded-For: ");
+    if (!forwarded_for.empty()) {
+        out.append(forwarded_for);
+        out.append(", ");
+    }
+    out.append(head.client_ip);
+    out.append("\r\nX-Forwarded-Proto: http\r\n");
+    if (!request.host.empty())
+        appendField(out, "X-Forwarded-Host", request.host);
+    out.append("Via: ");
+    if (!via.empty()) {
+        out.append(via);
+        out.append(", ");
+    }
+    out.append("1.1 switchboard\r\n");
+    if (head.framing == HopFraming::ContentLength) {
+        out.append("Content-Length: ");
+        appendNumber(out, head.content_length);
+        out.append("\r\n");
+    } else if (head.framing == HopFraming::Chunked) {
+        out.append("Transfer-Encoding: chunked\r\n");
+    }
+    out.append("\r\n");
+}
+
+void appendClientResponseHead(const ClientResponseHead& head, std::string& out) {
+    const ResponseHead& response = head.response;
+    out.append("HTTP/1.1 ");
+    appendNumber(out, static_cast<std::uint64_t>(response.status));
+    out.push_back(' ');
+    out.append(response.reason.empty() ? std::string_view(reasonPhrase(response.status))
+                                       : response.reason);
+    out.append("\r\n");
+    bool has_connection_header = false;
+    for (const auto& field : response.headers)
+        has_connection_header = has_connection_header || equalsIgnoreCase(field.name, "connection");
+    for (const auto& field : response.headers) {
+        if (equalsIgnoreCase(field.name, "content-length")) {
+            if (head.head_request && head.framing == HopFraming::None)
+                appendField(out, field.name, field.value);
+            continue;
+        }
+        if (has_connection_header ? isHopByHopField(field.name, response.headers)
+                                  : isHopByHopField(field.name, {}))
+            continue;
+        appendField(out, field.name, field.value);
+    }
+    switch (head.framing) {
+    case HopFraming::ContentLength:
+        out.append("Content-Length: ");
+        appendNumber(out, head.content_length);
+        out.append("\r\n");
+        break;
+    case HopFraming::Chunked:
+        appendField(out, "Transfer-Encoding",
+                    head.transfer_encoding.empty() ? "chunked" : head.transfer_encoding);
+        break;
+    case HopFraming::None:
+    case HopFraming::UntilClose:
+        break;
+    }
+    out.append(head.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+}
+
+void appendJsonResponse(int status, std::string_view body, bool keep_alive, bool include_body,
+                        std::string& out) {
+    out.append("HTTP/1.1 ");
+    appendNumber(out, static_cast<std::uint64_t>(status));
+    out.push_back(' ');
+    out.append(reasonPhrase(status));
+    out.append("\r\nContent-Type: application/json\r\nContent-Length: ");
+    appendNumber(out, body.size());
+    out.append(keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
+    if (include_body)
+        out.append(body);
+}
+
+} // namespace switchboard
