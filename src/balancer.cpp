@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "switchboard/consistent_hash.h"
+#include "switchboard/least_conn.h"
+#include "switchboard/random.h"
 #include "switchboard/round_robin.h"
 
 namespace switchboard {
@@ -10,8 +13,13 @@ bool PickContext::wasTried(const Upstream* upstream) const {
     return tried && std::find(tried->begin(), tried->end(), upstream) != tried->end();
 }
 
-std::unique_ptr<Balancer> makeBalancer(std::string_view /*strategy*/) {
-    // Every strategy falls back to round robin until its own file exists.
+std::unique_ptr<Balancer> makeBalancer(std::string_view strategy) {
+    if (strategy == "least_conn")
+        return std::make_unique<LeastConnBalancer>();
+    if (strategy == "random")
+        return std::make_unique<RandomBalancer>();
+    if (strategy == "consistent_hash")
+        return std::make_unique<ConsistentHashBalancer>();
     return std::make_unique<RoundRobinBalancer>();
 }
 

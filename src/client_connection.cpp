@@ -232,9 +232,9 @@ bool ClientConnection::startNextRequest() {
     std::string_view path = head_.target.substr(0, head_.target.find('?'));
     pool_ = proxy_.registry().route(head_.host, path);
     if (!pool_) {
+        std::string body = JsonObject().add("error", "no route").add("path", path).toString();
         evbuffer_drain(input, head_length);
-        respondError(404, JsonObject().add("error", "no route").add("path", path).toString(),
-                     !request_body_done_);
+        respondError(404, body, !request_body_done_);
         return true;
     }
     const auto& settings = proxy_.settings();
@@ -257,8 +257,9 @@ bool ClientConnection::startNextRequest() {
     std::string stripped;
     upstream_head_.clear();
     appendUpstreamRequestHead({head_, forwardedTarget(service, head_.target, stripped), client_ip_,
-                               "", request_framing_, head_.content_length},
+                               request_framing_, head_.content_length},
                               upstream_head_);
+    needs_host_ = head_.host.empty();
     bool expect_continue = head_.expect_continue && !request_body_done_;
     evbuffer_drain(input, head_length);  // head_'s views are invalid from here on
 
@@ -417,7 +418,15 @@ void ClientConnection::sendRequest() {
     const auto& settings = proxy_.settings();
     timeval upstream_timeout = toTimeval(settings.upstream_timeout_ms);
     bufferevent_set_timeouts(upstream(), &upstream_timeout, &upstream_timeout);
-    bufferevent_write(upstream(), upstream_head_.data(), upstream_head_.size());
+    if (needs_host_) {
+        // An HTTP/1.0 client sent no Host: the upstream gets its own address (the head ends
+        // in an empty line, which the Host line goes before).
+        bufferevent_write(upstream(), upstream_head_.data(), upstream_head_.size() - 2);
+        std::string host = "Host: " + upstream_->name() + "\r\n\r\n";
+        bufferevent_write(upstream(), host.data(), host.size());
+    } else {
+        bufferevent_write(upstream(), upstream_head_.data(), upstream_head_.size());
+    }
     if (request_body_done_) {
         upstream_state_ = UpstreamState::AwaitingHead;
         return;

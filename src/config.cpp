@@ -126,6 +126,14 @@ std::optional<std::string> checkUpstreamAddress(std::string& address) {
     return std::nullopt;
 }
 
+std::optional<std::string> checkIntegerRange(std::string_view what, std::int64_t value,
+                                             IntegerRange range) {
+    if (value < range.min || value > range.max)
+        return std::string(what) + " must be from " + std::to_string(range.min) + " to " +
+               std::to_string(range.max) + ", not " + std::to_string(value);
+    return std::nullopt;
+}
+
 std::vector<ServiceProblem> checkCrossReferences(const Config& config) {
     std::vector<ServiceProblem> errors;
     std::set<std::pair<std::string, std::string>> claimed;  // (lowercase host, route)

@@ -510,7 +510,8 @@ struct ArrayLayout {
 class ConfigTextEditor {
   public:
     ConfigTextEditor(std::string_view text, const toml::table& root)
-        : text_(text), lines_(text), root_(root), continuation_(lines_.count(), false) {
+        : text_(text), lines_(text), root_(root), continuation_(lines_.count(), false),
+          deleted_(lines_.count(), false) {
         markMultiLineValues(root);
         findHeaders();
     }
@@ -671,7 +672,11 @@ class ConfigTextEditor {
         return !continuation_[line] && isBlank(lines_.content(line));
     }
 
+    // Two cuts may both claim a blank line between them; it is deleted once.
     void deleteLine(std::size_t line) {
+        if (deleted_[line])
+            return;
+        deleted_[line] = true;
         edits_.push_back({lines_.start(line), lines_.next(line), ""});
     }
 
@@ -684,7 +689,8 @@ class ConfigTextEditor {
             if (!ends_with_newline)
                 prefix += lines_.newline();
             bool ends_with_blank_line = text_.ends_with("\n\n") || text_.ends_with("\n\r\n");
-            if (!isBlank(text_) && !ends_with_blank_line)
+            bool has_text = text_.find_first_not_of(" \t\r\n") != std::string_view::npos;
+            if (has_text && !ends_with_blank_line)
                 prefix += lines_.newline();
         }
         appended_ = true;
@@ -698,6 +704,9 @@ class ConfigTextEditor {
         if (!node)
             return insertKey(site, change);
         if (auto* table = node->as_table(); table && !table->is_inline())
+            return false;
+        // Replacing an array across lines would take the comments inside it along.
+        if (auto* array = node->as_array(); array && holdsComments(*array))
             return false;
         replaceSpan(node->source(), change.value);
         return true;
@@ -949,10 +958,8 @@ class ConfigTextEditor {
             return true;
         }
         if (auto layout = oneElementPerLine(*array)) {
-            if (auto interior = rewriteArrayLines(*layout, *array, before, after)) {
-                edits_.push_back(std::move(*interior));
-                return true;
-            }
+            edits_.push_back(rewriteArrayLines(*layout, *array, before, after));
+            return true;
         }
         // Written across lines some other way: a single line loses nothing but line breaks,
         // unless there are comments in between.
@@ -1048,16 +1055,19 @@ class ConfigTextEditor {
         return split;
     }
 
-    // The new lines between '[' and ']': comment and blank lines stay where they are, the
-    // lines of upstreams that stay are kept (their element re-rendered only when its weight
-    // changed), removed ones go, and new ones follow the upstream before them in `after`.
-    // Nothing when `after` re-orders the upstreams that stay.
-    std::optional<TextEdit> rewriteArrayLines(const ArrayLayout& layout, const toml::array& array,
-                                              const std::vector<UpstreamConfig>& before,
-                                              const std::vector<UpstreamConfig>& after) const {
-        auto target_index = keptPositions(before, after);
-        if (!target_index)
-            return std::nullopt;
+    // The new lines between '[' and ']'. Comment and blank lines stay where they are. The lines
+    // of the upstreams that stay are kept whole, their element re-rendered only when its weight
+    // changed; they fill the places of the old element lines in the order of `after`, so an
+    // upstream moves with its own end-of-line comment. Lines of removed upstreams go; a new
+    // upstream follows the one before it in `after`.
+    TextEdit rewriteArrayLines(const ArrayLayout& layout, const toml::array& array,
+                               const std::vector<UpstreamConfig>& before,
+                               const std::vector<UpstreamConfig>& after) const {
+        auto origin = originsOf(after, before);
+        std::vector<std::size_t> kept;  // indices into `after`, in order
+        for (std::size_t index = 0; index < after.size(); ++index)
+            if (origin[index])
+                kept.push_back(index);
         std::string indent = newElementIndent(layout);
         std::vector<ArrayLine> lines;
         std::size_t next_target = 0;
@@ -1065,6 +1075,7 @@ class ConfigTextEditor {
             for (; next_target < end; ++next_target)
                 lines.push_back(newElementLine(indent, after[next_target]));
         };
+        std::size_t slot = 0;
         for (std::size_t line = layout.open_line + 1; line < layout.close_line; ++line) {
             auto element = layout.element_at_line.find(line);
             if (element == layout.element_at_line.end()) {
@@ -1072,14 +1083,14 @@ class ConfigTextEditor {
                                  std::string(lines_.terminator(line)), false});
                 continue;
             }
-            auto kept = (*target_index)[element->second];
-            if (!kept)
+            if (!isKept(before[element->second], after))
                 continue;
-            addNewUpTo(*kept);
-            lines.push_back(keptElementLine(*array.get(element->second), before[element->second],
-                                            after[*kept]));
-            next_target = *kept + 1;
-            addNewUpTo(nextKept(*target_index, *kept, after.size()));
+            std::size_t target = kept[slot++];
+            std::size_t source = *origin[target];
+            addNewUpTo(target);
+            lines.push_back(keptElementLine(*array.get(source), before[source], after[target]));
+            next_target = target + 1;
+            addNewUpTo(slot < kept.size() ? kept[slot] : after.size());
         }
         addNewUpTo(after.size());
         setCommas(lines, layout.trailing_comma);
@@ -1090,38 +1101,25 @@ class ConfigTextEditor {
                         std::move(interior)};
     }
 
-    // For each element of `before`, its index in `after` (nothing when removed); nothing at
-    // all when the upstreams that stay are not in their old order.
-    static std::optional<std::vector<std::optional<std::size_t>>>
-    keptPositions(const std::vector<UpstreamConfig>& before,
-                  const std::vector<UpstreamConfig>& after) {
-        std::vector<std::optional<std::size_t>> positions;
-        std::optional<std::size_t> previous;
-        for (const auto& upstream : before) {
-            auto found = std::find_if(after.begin(), after.end(), [&](const UpstreamConfig& u) {
-                return u.address == upstream.address;
-            });
-            if (found == after.end()) {
-                positions.emplace_back();
-                continue;
-            }
-            auto index = static_cast<std::size_t>(found - after.begin());
-            if (previous && index < *previous)
-                return std::nullopt;
-            previous = index;
-            positions.emplace_back(index);
-        }
-        return positions;
+    static bool isKept(const UpstreamConfig& upstream, const std::vector<UpstreamConfig>& after) {
+        return std::any_of(after.begin(), after.end(),
+                           [&](const UpstreamConfig& u) { return u.address == upstream.address; });
     }
 
-    // The index in `after` of the first upstream after `index` that was already there.
-    static std::size_t nextKept(const std::vector<std::optional<std::size_t>>& positions,
-                                std::size_t index, std::size_t end) {
-        std::size_t next = end;
-        for (const auto& position : positions)
-            if (position && *position > index)
-                next = std::min(next, *position);
-        return next;
+    // For each upstream of `after`, the index of the one in `before` with its address.
+    static std::vector<std::optional<std::size_t>>
+    originsOf(const std::vector<UpstreamConfig>& after, const std::vector<UpstreamConfig>& before) {
+        std::vector<std::optional<std::size_t>> origins;
+        for (const auto& upstream : after) {
+            auto found = std::find_if(before.begin(), before.end(), [&](const UpstreamConfig& u) {
+                return u.address == upstream.address;
+            });
+            if (found == before.end())
+                origins.emplace_back();
+            else
+                origins.emplace_back(static_cast<std::size_t>(found - before.begin()));
+        }
+        return origins;
     }
 
     std::string newElementIndent(const ArrayLayout& layout) const {
@@ -1164,6 +1162,7 @@ class ConfigTextEditor {
     TextLines lines_;
     const toml::table& root_;
     std::vector<bool> continuation_;
+    std::vector<bool> deleted_;
     std::vector<HeaderLine> headers_;
     std::vector<TextEdit> edits_;
     std::map<const toml::table*, std::vector<std::string>> inline_removals_;
@@ -1201,7 +1200,7 @@ std::optional<std::string> editInPlace(std::string_view text, const Config& orig
     return editor.result();
 }
 
-}  // namespace
+} // namespace
 
 ConfigEditResult editConfigText(std::string_view original_text, const Config& original,
                                 const Config& target) {
@@ -1213,4 +1212,4 @@ ConfigEditResult editConfigText(std::string_view original_text, const Config& or
     return {renderConfig(target), false};
 }
 
-}  // namespace switchboard
+} // namespace switchboard

@@ -2,6 +2,7 @@
 #include "switchboard/config_file.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -15,6 +16,13 @@ std::string ConfigError::toString() const {
     if (line > 0)
         return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
     return file + ": " + message;
+}
+
+std::string tomlKey(std::string_view key) {
+    for (char c : key)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-')
+            return tomlQuote(key);
+    return std::string(key);
 }
 
 std::string tomlQuote(std::string_view text) {
@@ -374,7 +382,7 @@ std::string renderConfig(const Config& config) {
         out << "token = " << tomlQuote(config.admin.token) << "\n";
 
     for (const auto& service : config.services) {
-        out << "\n[services." << service.name << "]\n";
+        out << "\n[services." << tomlKey(service.name) << "]\n";
         out << "route = " << tomlQuote(service.route) << "\n";
         if (!service.host.empty())
             out << "host = " << tomlQuote(service.host) << "\n";
@@ -387,7 +395,7 @@ std::string renderConfig(const Config& config) {
         out << "upstreams = " << renderUpstreamsArray(service.upstreams) << "\n";
         if (service.health_check) {
             const auto& check = *service.health_check;
-            out << "\n[services." << service.name << ".health_check]\n"
+            out << "\n[services." << tomlKey(service.name) << ".health_check]\n"
                 << "path = " << tomlQuote(check.path) << "\n"
                 << "interval_ms = " << check.interval_ms << "\n"
                 << "timeout_ms = " << check.timeout_ms << "\n"

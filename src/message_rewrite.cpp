@@ -71,8 +71,6 @@ void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out
             continue;
         appendField(out, name, field.value);
     }
-    if (request.host.empty())
-        appendField(out, "Host", head.upstream_address);
     out.append("X-Forwarded-For: ");
     if (!forwarded_for.empty()) {
         out.append(forwarded_for);

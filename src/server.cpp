@@ -67,6 +67,8 @@ Server::Server(ConfigStore store, Config initial)
     std::signal(SIGXFSZ, SIG_IGN);
 
     registry_.apply(initial);
+    health_ = std::make_unique<HealthChecker>(base_.get(), dns_.get());
+    health_->reconcile(registry_);
     proxy_ = std::make_unique<Proxy>(base_.get(), dns_.get(), registry_, stats_);
     admin_ = std::make_unique<AdminApi>(registry_, *this, stats_);
     admin_http_.reset(evhttp_new(base_.get()));
@@ -74,7 +76,8 @@ Server::Server(ConfigStore store, Config initial)
     evhttp_set_max_body_size(admin_http_.get(), 1 << 20);
     evhttp_set_allowed_methods(admin_http_.get(),
                                EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-                                   EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+                                   EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS |
+                                   EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);  // 405 from us
     proxy_listeners_ = std::make_unique<ListenerSet>(
         "proxy", [this](evutil_socket_t fd) { return proxy_->attachListener(fd); },
         Proxy::detachListener);
@@ -96,16 +99,40 @@ void Server::onSignal(int signal_number) {
     switch (signal_number) {
     case SIGINT:
     case SIGTERM:
-        logInfo(signal_number == SIGINT ? "SIGINT: shutting down" : "SIGTERM: shutting down");
         systemd::stopping();
-        event_base_loopexit(base_.get(), nullptr);
+        shutdown(signal_number == SIGINT ? "SIGINT" : "SIGTERM");
         break;
     case SIGHUP:
-        reload("SIGHUP");
+        admin_->recordReload("SIGHUP", "", reload("SIGHUP"));
         break;
-    case SIGUSR1:
+    case SIGUSR1: {
+        std::string problem = proxy_->accessLog().reopen();
+        if (!problem.empty())
+            logError("SIGUSR1: " + problem);
+        else
+            logInfo("SIGUSR1: access log reopened");
         break;
     }
+    }
+}
+
+void Server::shutdown(const std::string& cause) {
+    if (shutting_down_) {
+        logInfo(cause + " again: stopping now");
+        event_base_loopexit(base_.get(), nullptr);
+        return;
+    }
+    shutting_down_ = true;
+    const auto timeout_ms = registry_.config().proxy.shutdown_timeout_ms;
+    logInfo(cause + ": shutting down; requests in flight have " + std::to_string(timeout_ms) +
+            " ms to finish");
+    // Stop accepting; let the requests in flight finish, up to the timeout.
+    proxy_listeners_->closeAll();
+    admin_listeners_->closeAll();
+    timeval limit{static_cast<time_t>(timeout_ms / 1000),
+                  static_cast<suseconds_t>(timeout_ms % 1000 * 1000)};
+    event_base_loopexit(base_.get(), &limit);
+    proxy_->beginShutdown([this] { event_base_loopexit(base_.get(), nullptr); });
 }
 
 void Server::applySettings() {
@@ -150,6 +177,7 @@ Status Server::commit(const Config& candidate, const std::string& summary) {
     }
     ++stats_.saves_ok;
     registry_.apply(candidate);
+    health_->reconcile(registry_);
     logInfo(summary);
     return Ok{};
 }
@@ -158,7 +186,24 @@ Result<ConfigPreview> Server::preview(const Config& candidate) {
     auto after = store_.preview(registry_.config(), candidate);
     if (!after)
         return after.error();
-    return ConfigPreview{store_.knownText(), std::move(*after)};
+    return ConfigPreview{store_.knownText(), std::move(*after), store_.path()};
+}
+
+ReloadOutcome Server::previewReload() {
+    // What reload() would read, without taking it in (a missing file is an error there too).
+    ReloadOutcome outcome;
+    ConfigFileRead read = readConfigFile(store_.path());
+    if (read.missing)
+        read.parse.errors.push_back({store_.path(), 0, 0, "cannot read: No such file or directory"});
+    if (read.missing || !read.parse.config) {
+        for (const auto& error : read.parse.errors)
+            outcome.errors.push_back(error.toString());
+        return outcome;
+    }
+    outcome.ok = true;
+    outcome.diff = diffConfigs(registry_.config(), *read.parse.config);
+    outcome.file = ConfigPreview{store_.knownText(), std::move(read.text), store_.path()};
+    return outcome;
 }
 
 ReloadOutcome Server::reload(const std::string& cause) {
@@ -196,6 +241,7 @@ ReloadOutcome Server::reload(const std::string& cause) {
     }
     outcome.diff = diffConfigs(registry_.config(), next);
     registry_.apply(next);
+    health_->reconcile(registry_);
     applySettings();
     proxy_listeners_->closeAllBut(next.proxy.listen);
     admin_listeners_->closeAllBut(next.admin.listen);

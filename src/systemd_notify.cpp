@@ -13,13 +13,13 @@ namespace {
 
 std::string oneLine(std::string_view text) {
     std::string line(text);
-    for (char& c : line)
+    for (char &c : line)
         if (c == '\n' || c == '\r')
             c = ' ';
     return line;
 }
 
-void send(const std::string& message) {
+void send(const std::string &message) {
     // sd_notify() looks NOTIFY_SOCKET up on every call and answers 0 when it is unset; the
     // variable is kept (unset_environment = 0) because there is more to say later.
     int sent = sd_notify(0, message.c_str());
@@ -37,7 +37,9 @@ std::string reloadingMessage(std::uint64_t monotonic_usec) {
     return "RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec);
 }
 
-std::string statusMessage(std::string_view status) { return "STATUS=" + oneLine(status); }
+std::string statusMessage(std::string_view status) {
+    return "STATUS=" + oneLine(status);
+}
 
 std::string statusText(std::size_t services, std::size_t upstreams,
                        std::string_view last_reload_error) {
@@ -55,12 +57,20 @@ std::uint64_t monotonicMicroseconds() {
            static_cast<std::uint64_t>(now.tv_nsec) / 1000u;
 }
 
-void ready(std::string_view status) { send(readyMessage(status)); }
+void ready(std::string_view status) {
+    send(readyMessage(status));
+}
 
-void reloading() { send(reloadingMessage(monotonicMicroseconds())); }
+void reloading() {
+    send(reloadingMessage(monotonicMicroseconds()));
+}
 
-void stopping() { send("STOPPING=1"); }
+void stopping() {
+    send("STOPPING=1");
+}
 
-void status(std::string_view text) { send(statusMessage(text)); }
+void status(std::string_view text) {
+    send(statusMessage(text));
+}
 
 } // namespace switchboard::systemd

@@ -3,7 +3,7 @@
 namespace switchboard {
 
 bool Upstream::isUsable(Clock::time_point now) const {
-    if (draining)
+    if (draining || health_check_down)
         return false;
     if (down_until_ == Clock::time_point{})
         return true;

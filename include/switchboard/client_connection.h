@@ -99,6 +99,7 @@ class ClientConnection {
     ChunkedDecoder request_decoder_;
     std::vector<std::string_view> payload_;
     std::string upstream_head_;  // the request head as the upstream gets it
+    bool needs_host_ = false;    // ...but for a Host line, added once the upstream is known
     std::string hash_value_;
     Clock::time_point started_;
 

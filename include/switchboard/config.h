@@ -94,6 +94,18 @@ std::optional<std::string> checkListenAddress(std::string_view address);
 // On success, `address` is rewritten to its canonical form.
 std::optional<std::string> checkUpstreamAddress(std::string& address);
 
+// The allowed ranges of a health check's integers (file loader and admin API alike).
+struct IntegerRange {
+    std::int64_t min;
+    std::int64_t max;
+};
+inline constexpr IntegerRange kHealthIntervalMsRange{10, 3'600'000};
+inline constexpr IntegerRange kHealthTimeoutMsRange{1, 3'600'000};
+inline constexpr IntegerRange kHealthRiseFallRange{1, 100};
+// "<what> must be from MIN to MAX, not VALUE" (the file loader's wording), or nothing.
+std::optional<std::string> checkIntegerRange(std::string_view what, std::int64_t value,
+                                             IntegerRange range);
+
 // Whole-config rules that no single value shows: duplicate upstreams, two services
 // claiming one host + route.
 struct ServiceProblem {

@@ -36,6 +36,10 @@ std::string renderConfig(const Config& config);
 // `["a:1", { address = "b:2", weight = 3 }]`: upstreams as renderConfig writes them.
 std::string renderUpstreamsArray(const std::vector<UpstreamConfig>& upstreams);
 
+// A TOML key as written in a table header: bare when it can be, quoted otherwise
+// ("api.v1" must be quoted, or it would mean two nested tables).
+std::string tomlKey(std::string_view key);
+
 // Quotes a string as a TOML basic string.
 std::string tomlQuote(std::string_view text);
 

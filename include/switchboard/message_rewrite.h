@@ -21,13 +21,13 @@ enum class HopFraming {
 // The request as the upstream gets it: `target` (the path after strip_prefix), the client's
 // end-to-end headers without hop-by-hop ones, and switchboard's own X-Forwarded-For,
 // X-Forwarded-Proto, X-Forwarded-Host and Via (SPEC §3). Expect is dropped: switchboard
-// answers 100-continue itself. HTTP/1.1, keep-alive. Appends to `out`.
+// answers 100-continue itself. HTTP/1.1, keep-alive. Appends to `out`. When the client sent
+// no Host (HTTP/1.0), neither does this head: the caller adds the upstream's address.
 struct UpstreamRequestHead {
     const RequestHead& request;
     std::string_view target;
     std::string_view client_ip;
-    std::string_view upstream_address;  // Host when an HTTP/1.0 client sent none
-    HopFraming framing;                 // None, ContentLength or Chunked
+    HopFraming framing;  // None, ContentLength or Chunked
     std::uint64_t content_length;
 };
 void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out);

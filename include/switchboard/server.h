@@ -9,6 +9,7 @@
 #include "switchboard/admin_api.h"
 #include "switchboard/config.h"
 #include "switchboard/config_store.h"
+#include "switchboard/health_checker.h"
 #include "switchboard/libevent.h"
 #include "switchboard/listeners.h"
 #include "switchboard/proxy.h"
@@ -40,6 +41,7 @@ class Server final : public ConfigControl {
     Status commit(const Config& candidate, const std::string& summary) override;
     ReloadOutcome reload(const std::string& cause) override;
     Result<ConfigPreview> preview(const Config& candidate) override;
+    ReloadOutcome previewReload() override;
 
   private:
     void applySettings();
@@ -53,6 +55,7 @@ class Server final : public ConfigControl {
     ConfigStore store_;
     ServerStats stats_;
     Registry registry_;
+    std::unique_ptr<HealthChecker> health_;  // active checks; its timers live on base_
     std::unique_ptr<Proxy> proxy_;
     std::unique_ptr<AdminApi> admin_;
     EvhttpPtr admin_http_;

@@ -27,8 +27,10 @@ class Upstream {
     std::int64_t weight() const { return config_.weight; }
     void setWeight(std::int64_t weight) { config_.weight = weight; }
 
-    // Passive health (SPEC §3): `max_fails` failures in a row take the upstream out for
-    // `fail_timeout`; after that it gets one trial request (half-open).
+    // Usable for a new request: not draining, not down by the active health check, and not
+    // down by passive health (SPEC §3: `max_fails` failures in a row take the upstream out
+    // for `fail_timeout`; after that it gets one trial request, half-open). Every strategy,
+    // GET /services and /metrics go through this.
     bool isUsable(Clock::time_point now) const;
     bool isDown(Clock::time_point now) const { return !isUsable(now); }
     void recordSuccess();
@@ -40,6 +42,10 @@ class Upstream {
 
     // Set when the upstream is removed from its service: no new requests, in-flight finish.
     bool draining = false;
+    // Set and cleared by the active health check (HealthChecker) after `fall` failed or
+    // `rise` passed checks; always false for a service without a health check. A new
+    // upstream starts up.
+    bool health_check_down = false;
 
     std::int64_t in_flight = 0;
     std::uint64_t requests = 0;

@@ -102,7 +102,7 @@ void removeUpstream(ServiceConfig& service, std::string_view address) {
 
 const std::string kCommented = readTestFile("commented.toml");
 
-}  // namespace
+} // namespace
 
 TEST(ConfigEdit, NothingChangedGivesTheTextByteForByte) {
     Config config = parsed(kCommented);
@@ -260,26 +260,37 @@ TEST(ConfigEdit, ArrayAcrossLinesWithCommentsInAnOddLayoutFallsBack) {
     EXPECT_EQ(result.text, renderConfig(target));
 }
 
-TEST(ConfigEdit, ReorderingACommentedOnePerLineArrayFallsBack) {
+TEST(ConfigEdit, ReorderedUpstreamsTakeTheirLineCommentsAlong) {
     Config target = parsed(kCommented);
     auto& upstreams = service(target, "apiA").upstreams;
     std::reverse(upstreams.begin(), upstreams.end());
-    auto result = editTo(kCommented, target);
-    EXPECT_FALSE(result.edited_in_place);
+    upstreams.push_back({"127.0.0.1:3003", 1});
+    auto result = editInPlace(kCommented, target);
+    EXPECT_TRUE(contains(result.text,
+                         "upstreams = [  # the pool\n"
+                         "    { address = \"127.0.0.1:3002\", weight = 2 },  # backup\n"
+                         "    # the backup below is cold\n"
+                         "    \"127.0.0.1:3001\",  # primary\n"
+                         "    \"127.0.0.1:3003\",\n"
+                         "]\n"))
+        << result.text;
 }
 
-TEST(ConfigEdit, ReorderingAnUncommentedOnePerLineArrayWritesOneLine) {
+TEST(ConfigEdit, ReorderingWithoutTrailingCommaMovesTheComma) {
     std::string text = "[services.a]\n"
                        "upstreams = [\n"
                        "  \"127.0.0.1:1\",\n"
-                       "  \"127.0.0.1:2\",\n"
+                       "  \"127.0.0.1:2\"\n"
                        "]\n";
     Config target = parsed(text);
     auto& upstreams = service(target, "a").upstreams;
     std::reverse(upstreams.begin(), upstreams.end());
     auto result = editInPlace(text, target);
     EXPECT_EQ(result.text, "[services.a]\n"
-                           "upstreams = [\"127.0.0.1:2\", \"127.0.0.1:1\"]\n");
+                           "upstreams = [\n"
+                           "  \"127.0.0.1:2\",\n"
+                           "  \"127.0.0.1:1\"\n"
+                           "]\n");
 }
 
 TEST(ConfigEdit, InlineServiceTableIsEditedInside) {
@@ -618,6 +629,18 @@ TEST(ConfigEdit, ProxySettingsAreReplacedInPlace) {
     EXPECT_TRUE(contains(result.text, "token = \"s3cret\"  # no token in tests\n")) << result.text;
 }
 
+TEST(ConfigEdit, ListenArrayHoldingCommentsFallsBack) {
+    std::string text = "[proxy]\n"
+                       "listen = [\n"
+                       "  \"127.0.0.1:6188\",  # v4\n"
+                       "  \"[::1]:6188\",  # v6\n"
+                       "]\n";
+    Config target = parsed(text);
+    target.proxy.listen.pop_back();
+    auto result = editTo(text, target);
+    EXPECT_FALSE(result.edited_in_place);
+}
+
 TEST(ConfigEdit, MissingProxySectionIsAppended) {
     std::string text = "[services.a]\nupstreams = []\n";
     Config target = parsed(text);
@@ -773,7 +796,7 @@ class RandomChanges {
     bool dotted_names_;
 };
 
-}  // namespace
+} // namespace
 
 TEST(ConfigEdit, RandomChangeSequencesStayInPlaceAndMeanTheirTarget) {
     int in_place = 0, steps = 0;
@@ -836,7 +859,7 @@ Config changeSomethingElse(Config config, std::mt19937& random) {
     return config;
 }
 
-}  // namespace
+} // namespace
 
 // Every change must mean its target; changes the editor cannot make in place fall back, and
 // the next step starts again from that text.

@@ -140,3 +140,15 @@ TEST(ConfigFile, UpstreamAddressesAreStoredCanonically) {
     EXPECT_EQ(parse.config->services[0].upstreams[0].address, "[::1]:80");
     EXPECT_EQ(parse.config->services[0].upstreams[1].address, "host.example:81");
 }
+
+TEST(ConfigFile, ServiceNamesWithDotsRenderQuoted) {
+    Config config;
+    ServiceConfig service = makeDefaultService("api.v1");
+    service.health_check = HealthCheckConfig{};
+    config.addService(service);
+    std::string text = renderConfig(config);
+    EXPECT_NE(text.find("[services.\"api.v1\"]"), std::string::npos) << text;
+    auto again = parseConfigText(text, "dots.toml");
+    ASSERT_TRUE(again.config) << again.errors[0].toString();
+    EXPECT_EQ(*again.config, config);
+}

@@ -117,6 +117,12 @@ HttpResponse SwitchboardProcess::admin(
     return httpRequest(admin_port_, method, target, body, headers);
 }
 
+long SwitchboardProcess::residentKiB() const {
+    std::string status = readFile("/proc/" + std::to_string(pid_) + "/status");
+    auto at = status.find("VmRSS:");
+    return at == std::string::npos ? -1 : std::strtol(status.c_str() + at + 6, nullptr, 10);
+}
+
 void SwitchboardProcess::kill() {
     if (pid_ <= 0)
         return;

@@ -45,6 +45,8 @@ class SwitchboardProcess {
     SwitchboardProcess& operator=(const SwitchboardProcess&) = delete;
 
     bool started() const { return started_; }
+    // The process's resident memory (VmRSS) in KiB, or -1.
+    long residentKiB() const;
     // SIGKILL, then reap.
     void kill();
     pid_t pid() const { return pid_; }

@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 namespace harness {
@@ -26,7 +28,7 @@ int ReceivedRequest::headerCount(const std::string& name) const {
     return count;
 }
 
-UpstreamServer::UpstreamServer(std::string name, Handler handler)
+UpstreamServer::UpstreamServer(std::string name, Handler handler, int port)
     : name_(std::move(name)), handler_(std::move(handler)) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
@@ -34,7 +36,7 @@ UpstreamServer::UpstreamServer(std::string name, Handler handler)
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
+    address.sin_port = htons(static_cast<uint16_t>(port));
     ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
     ::listen(listen_fd_, 1024);
     socklen_t length = sizeof address;
@@ -156,13 +158,33 @@ void UpstreamServer::serveConnection(int fd, int connection_number) {
             }
             pos = end + 2;
         }
-        std::size_t length = std::strtoul(request.header("Content-Length").c_str(), nullptr, 10);
-        while (buffer.size() < length && open)
-            open = fill();
+        if (strcasecmp(request.header("Transfer-Encoding").c_str(), "chunked") == 0) {
+            // Chunks without extensions or trailers: what a re-framing proxy sends.
+            while (open) {
+                std::size_t line_end;
+                while ((line_end = buffer.find("\r\n")) == std::string::npos && (open = fill())) {
+                }
+                if (!open)
+                    break;
+                std::size_t size = std::strtoul(buffer.c_str(), nullptr, 16);
+                while (buffer.size() < line_end + 2 + size + 2 && (open = fill())) {
+                }
+                if (!open)
+                    break;
+                request.body += buffer.substr(line_end + 2, size);
+                buffer.erase(0, line_end + 2 + size + 2);
+                if (size == 0)
+                    break;
+            }
+        } else {
+            std::size_t length = std::strtoul(request.header("Content-Length").c_str(), nullptr, 10);
+            while (buffer.size() < length && open)
+                open = fill();
+            request.body = buffer.substr(0, std::min(length, buffer.size()));
+            buffer.erase(0, request.body.size());
+        }
         if (!open)
             break;
-        request.body = buffer.substr(0, length);
-        buffer.erase(0, length);
 
         Handler handler;
         {
@@ -188,13 +210,45 @@ void UpstreamServer::serveConnection(int fd, int connection_number) {
             response += key + ": " + value + "\r\n";
             has_length = has_length || strcasecmp(key.c_str(), "Content-Length") == 0;
         }
-        if (!has_length)
-            response += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
+        std::uint64_t body_length = reply.stream_bytes ? reply.stream_bytes : reply.body.size();
+        if (reply.chunked)
+            response += "Transfer-Encoding: chunked\r\n";
+        else if (!has_length)
+            response += "Content-Length: " + std::to_string(body_length) + "\r\n";
         response += "\r\n";
-        if (request.method != "HEAD")
+        bool head_request = request.method == "HEAD";
+        if (!head_request && reply.chunked) {
+            std::size_t third = reply.body.size() / 3 + 1;
+            for (std::size_t at = 0; at < reply.body.size(); at += third) {
+                std::string piece = reply.body.substr(at, third);
+                char size[32];
+                std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+                response += size + piece + "\r\n";
+            }
+            response += "0\r\n\r\n";
+        } else if (!head_request && !reply.stream_bytes) {
             response += reply.body;
-        if (!sendAll(fd, response))
+        }
+        if (!sendAll(fd, response)) {
+            ++broken_sends_;
             break;
+        }
+        if (!head_request && reply.stream_bytes) {
+            std::string piece;
+            bool broken = false;
+            for (std::uint64_t at = 0; at < reply.stream_bytes && !broken;) {
+                std::uint64_t size = std::min<std::uint64_t>(256 * 1024, reply.stream_bytes - at);
+                piece.resize(size);
+                for (std::uint64_t i = 0; i < size; ++i)
+                    piece[i] = patternByte(at + i);
+                broken = !sendAll(fd, piece) || stopping_;
+                at += size;
+            }
+            if (broken) {
+                ++broken_sends_;
+                break;
+            }
+        }
     }
     // stop() closes the descriptor after joining, so it is never reused under its feet.
     ::shutdown(fd, SHUT_RDWR);

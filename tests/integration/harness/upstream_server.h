@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -8,6 +9,11 @@
 #include <vector>
 
 namespace harness {
+
+// The byte at offset i of a streamed body: a pattern that no shift or truncation repeats.
+inline char patternByte(std::uint64_t i) {
+    return static_cast<char>('a' + (i * 7 + i / 4093) % 26);
+}
 
 struct ReceivedRequest {
     std::string method;
@@ -25,6 +31,10 @@ struct UpstreamReply {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     int delay_ms = 0;          // wait before answering
+    // When non-zero, the body is this many bytes of patternByte(i), streamed in pieces
+    // (with Content-Length) instead of `body`.
+    std::uint64_t stream_bytes = 0;
+    bool chunked = false;      // send `body` with Transfer-Encoding: chunked (in 3 chunks)
     bool never_answer = false; // read the request, then say nothing (until stopped)
 };
 
@@ -35,7 +45,7 @@ class UpstreamServer {
   public:
     using Handler = std::function<UpstreamReply(const ReceivedRequest&)>;
 
-    explicit UpstreamServer(std::string name, Handler handler = nullptr);
+    explicit UpstreamServer(std::string name, Handler handler = nullptr, int port = 0);
     ~UpstreamServer();
     UpstreamServer(const UpstreamServer&) = delete;
     UpstreamServer& operator=(const UpstreamServer&) = delete;
@@ -47,6 +57,8 @@ class UpstreamServer {
     std::vector<ReceivedRequest> requests() const;
     int requestCount() const;
     int acceptedConnections() const { return accepted_.load(); }
+    // Responses the server could not finish sending because the peer went away.
+    int brokenSends() const { return broken_sends_.load(); }
     void setHandler(Handler handler);
     // Closes the listener and every connection; joins all threads.
     void stop();
@@ -61,6 +73,7 @@ class UpstreamServer {
     int port_ = 0;
     std::atomic<bool> stopping_{false};
     std::atomic<int> accepted_{0};
+    std::atomic<int> broken_sends_{0};
     mutable std::mutex mutex_;
     std::vector<ReceivedRequest> requests_;
     std::vector<int> connection_fds_;

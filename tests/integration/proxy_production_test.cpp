@@ -1,0 +1,321 @@
+// Issue 4: the proxy path under the conditions of production: big and slow transfers,
+// clients and upstreams that go away, limits, timeouts, logs and stopping.
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include "harness/json_doc.h"
+#include "harness/switchboard_process.h"
+#include "harness/upstream_server.h"
+
+using namespace harness;
+
+namespace {
+
+// A client socket that the test drives byte by byte.
+class RawClient {
+  public:
+    explicit RawClient(int port, int receive_buffer = 0) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (receive_buffer > 0)
+            setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<uint16_t>(port));
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    }
+    ~RawClient() { close(); }
+    bool connected() const { return connected_; }
+    void send(const std::string& bytes) { ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+    // Reads up to `size` bytes, waiting at most `timeout_ms`; "" on EOF or timeout.
+    std::string read(std::size_t size, int timeout_ms = 5000) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, timeout_ms) <= 0)
+            return "";
+        std::string data(size, '\0');
+        ssize_t n = ::recv(fd_, data.data(), size, 0);
+        data.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+        return data;
+    }
+    void close() {
+        if (fd_ >= 0)
+            ::close(fd_);
+        fd_ = -1;
+    }
+
+  private:
+    int fd_ = -1;
+    bool connected_ = false;
+};
+
+class ProxyProduction : public ::testing::Test {
+  protected:
+    void start(const std::string& services, const std::string& proxy_extra = "") {
+        std::string head = configHead(proxy_port, admin_port);
+        if (proxy_extra.find("access_log") != std::string::npos)
+            head.replace(head.find("access_log = \"\"\n"), 16, "");
+        head.insert(head.find("\n[admin]"), proxy_extra);
+        writeFile(path(), head + services);
+        switchboard = std::make_unique<SwitchboardProcess>(path(), proxy_port, admin_port);
+        ASSERT_TRUE(switchboard->started()) << switchboard->log();
+    }
+    static std::string service(const std::string& name, const std::vector<std::string>& addresses) {
+        std::string list;
+        for (const auto& address : addresses)
+            list += (list.empty() ? "\"" : ", \"") + address + "\"";
+        return "\n[services." + name + "]\nupstreams = [" + list + "]\n";
+    }
+    std::string path() const { return dir.file("switchboard.toml"); }
+
+    TempDir dir;
+    int proxy_port = freePort();
+    int admin_port = freePort();
+    std::unique_ptr<SwitchboardProcess> switchboard;
+};
+
+bool matchesPattern(const std::string& body, std::uint64_t expected_size) {
+    if (body.size() != expected_size)
+        return false;
+    for (std::uint64_t i = 0; i < expected_size; ++i)
+        if (body[i] != patternByte(i))
+            return false;
+    return true;
+}
+
+} // namespace
+
+TEST_F(ProxyProduction, LargeResponseArrivesComplete) {
+    constexpr std::uint64_t kSize = 64ull << 20;
+    UpstreamServer big("big", [](const ReceivedRequest&) {
+        UpstreamReply reply;
+        reply.stream_bytes = kSize;
+        return reply;
+    });
+    start(service("files", {big.address()}));
+    auto response = switchboard->proxy("GET", "/files/large.bin");
+    ASSERT_EQ(response.status, 200) << response.error;
+    EXPECT_EQ(response.header("Content-Length"), std::to_string(kSize));
+    EXPECT_TRUE(matchesPattern(response.body, kSize)) << "size " << response.body.size();
+}
+
+TEST_F(ProxyProduction, ChunkedResponsePassesThrough) {
+    UpstreamServer chunked("chunked", [](const ReceivedRequest&) {
+        UpstreamReply reply;
+        reply.body = std::string(100000, 'z') + "end";
+        reply.chunked = true;
+        return reply;
+    });
+    start(service("c", {chunked.address()}));
+    HttpConnection connection("127.0.0.1", proxy_port);
+    auto response = connection.request("GET", "/c");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.header("Transfer-Encoding"), "chunked");
+    EXPECT_EQ(response.body, std::string(100000, 'z') + "end");
+    EXPECT_EQ(connection.request("GET", "/c").status, 200);  // still in step on one connection
+    // An HTTP/1.0 client gets the body unchunked, delimited by the close.
+    RawClient old(proxy_port);
+    old.send("GET /c HTTP/1.0\r\n\r\n");
+    std::string all, piece;
+    while (!(piece = old.read(65536)).empty())
+        all += piece;
+    auto body = all.substr(all.find("\r\n\r\n") + 4);
+    EXPECT_EQ(body, std::string(100000, 'z') + "end");
+}
+
+TEST_F(ProxyProduction, SlowClientCostsBoundedMemory) {
+    constexpr std::uint64_t kSize = 256ull << 20;
+    UpstreamServer big("big", [](const ReceivedRequest&) {
+        UpstreamReply reply;
+        reply.stream_bytes = kSize;
+        return reply;
+    });
+    start(service("files", {big.address()}));
+    long before = switchboard->residentKiB();
+    RawClient client(proxy_port, 64 * 1024);
+    ASSERT_TRUE(client.connected());
+    client.send("GET /files/huge HTTP/1.1\r\nHost: x\r\n\r\n");
+    long peak = 0;
+    std::uint64_t received = 0;
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+    while (std::chrono::steady_clock::now() < until) {
+        received += client.read(16 * 1024).size();
+        peak = std::max(peak, switchboard->residentKiB());
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_GT(received, 100u * 1024);       // it was being served...
+    EXPECT_LT(received, kSize / 4);         // ...slowly
+    EXPECT_LT(peak, 100 * 1024) << "VmRSS peaked at " << peak << " KiB (started at " << before << ")";
+    EXPECT_LT(peak - before, 20 * 1024) << "VmRSS grew by " << (peak - before) << " KiB";
+}
+
+TEST_F(ProxyProduction, ClientGoneMidDownloadClosesTheUpstreamAndServesTheNext) {
+    UpstreamServer big("big", [](const ReceivedRequest& request) {
+        UpstreamReply reply;
+        if (request.target == "/files/huge")
+            reply.stream_bytes = 512ull << 20;
+        else
+            reply.body = "small";
+        return reply;
+    });
+    start(service("files", {big.address()}));
+    {
+        RawClient client(proxy_port);
+        client.send("GET /files/huge HTTP/1.1\r\nHost: x\r\n\r\n");
+        EXPECT_FALSE(client.read(65536).empty());
+    }  // closed mid-download
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (big.brokenSends() == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(big.brokenSends(), 1);
+    EXPECT_EQ(switchboard->proxy("GET", "/files/small").body, "small");
+}
+
+TEST_F(ProxyProduction, KeepAliveConnectionsToUpstreamsAreReused) {
+    UpstreamServer a("a"), b("b");
+    start(service("svc", {a.address(), b.address()}));
+    HttpConnection connection("127.0.0.1", proxy_port);
+    for (int i = 0; i < 200; ++i)
+        ASSERT_EQ(connection.request("GET", "/svc").status, 200) << i;
+    EXPECT_EQ(a.requestCount() + b.requestCount(), 200);
+    EXPECT_LE(a.acceptedConnections() + b.acceptedConnections(), 4);
+}
+
+TEST_F(ProxyProduction, DeadUpstreamIsHiddenFromClients) {
+    UpstreamServer live("live");
+    start(service("svc", {"127.0.0.1:" + std::to_string(freePort()), live.address()}));
+    for (int i = 0; i < 50; ++i) {
+        auto response = switchboard->proxy("GET", "/svc");
+        ASSERT_EQ(response.status, 200) << i << " " << response.body;
+        EXPECT_EQ(response.body, "live");
+    }
+    // A POST goes elsewhere too: a connect failure sent no byte.
+    EXPECT_EQ(switchboard->proxy("POST", "/svc", "data").status, 200);
+}
+
+TEST_F(ProxyProduction, UpstreamThatNeverAnswersGets504InTime) {
+    UpstreamServer silent("silent", [](const ReceivedRequest&) {
+        UpstreamReply reply;
+        reply.never_answer = true;
+        return reply;
+    });
+    start(service("svc", {silent.address()}), "upstream_timeout_ms = 300\n");
+    auto started = std::chrono::steady_clock::now();
+    auto response = switchboard->proxy("GET", "/svc");
+    auto elapsed = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(response.status, 504);
+    EXPECT_EQ(JsonDoc(response.body)["error"].str(), "upstream timeout");
+    EXPECT_EQ(response.header("Content-Type"), "application/json");
+    EXPECT_GE(elapsed, std::chrono::milliseconds(250));
+    EXPECT_LT(elapsed, std::chrono::milliseconds(2000));
+    silent.stop();
+}
+
+TEST_F(ProxyProduction, RestartedUpstreamGetsTrafficAfterTheHalfOpenRetry) {
+    auto a = std::make_unique<UpstreamServer>("a");
+    UpstreamServer b("b");
+    int a_port = a->port();
+    start(service("svc", {a->address(), b.address()}), "fail_timeout_ms = 300\n");
+    a->stop();
+    a.reset();
+    for (int i = 0; i < 6; ++i)
+        EXPECT_EQ(switchboard->proxy("GET", "/svc").body, "b");
+    a = std::make_unique<UpstreamServer>("a", nullptr, a_port);
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    int to_a = 0;
+    for (int i = 0; i < 10; ++i)
+        to_a += switchboard->proxy("GET", "/svc").body == "a";
+    EXPECT_GE(to_a, 4);
+}
+
+TEST_F(ProxyProduction, BodyOverTheLimitGets413) {
+    UpstreamServer up("up");
+    start(service("svc", {up.address()}), "max_request_body_bytes = 1000\n");
+    auto too_big = switchboard->proxy("POST", "/svc", std::string(1001, 'x'));
+    EXPECT_EQ(too_big.status, 413);
+    EXPECT_EQ(too_big.header("Content-Type"), "application/json");
+    EXPECT_EQ(switchboard->proxy("POST", "/svc", std::string(1000, 'x')).status, 200);
+    // Chunked bodies are counted as they arrive.
+    HttpConnection connection("127.0.0.1", proxy_port);
+    auto chunked = connection.raw("POST /svc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "3e8\r\n" + std::string(1000, 'y') + "\r\n5\r\nyyyyy\r\n0\r\n\r\n");
+    EXPECT_EQ(chunked.status, 413);
+    EXPECT_EQ(up.requestCount(), 1);
+}
+
+TEST_F(ProxyProduction, HugeHeaderGets431) {
+    UpstreamServer up("up");
+    start(service("svc", {up.address()}), "max_header_bytes = 4096\n");
+    auto response = switchboard->proxy("GET", "/svc", "", {{"X-Big", std::string(8000, 'h')}});
+    EXPECT_TRUE(response.status == 431 || response.status == 400) << response.status;
+    EXPECT_EQ(up.requestCount(), 0);
+    EXPECT_EQ(switchboard->proxy("GET", "/svc").status, 200);
+}
+
+TEST_F(ProxyProduction, ChunkedRequestBodyIsReframed) {
+    UpstreamServer up("up", [](const ReceivedRequest& request) {
+        UpstreamReply reply;
+        reply.body = request.body;
+        return reply;
+    });
+    start(service("svc", {up.address()}));
+    HttpConnection connection("127.0.0.1", proxy_port);
+    auto response = connection.raw("POST /svc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                   "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, "hello world");
+    ASSERT_EQ(up.requestCount(), 1);
+    auto seen = up.requests()[0];
+    EXPECT_EQ(seen.header("Transfer-Encoding"), "chunked");
+    EXPECT_EQ(seen.body, "hello world");
+    EXPECT_EQ(seen.headerCount("Trailer"), 0);  // the trailer section is not passed on
+    EXPECT_EQ(connection.request("GET", "/svc").status, 200);  // the connection stays in step
+}
+
+TEST_F(ProxyProduction, SigtermLetsTheRequestInFlightFinish) {
+    UpstreamServer slow("slow", [](const ReceivedRequest&) {
+        UpstreamReply reply;
+        reply.delay_ms = 700;
+        reply.body = "finished";
+        return reply;
+    });
+    start(service("svc", {slow.address()}));
+    HttpResponse response;
+    std::thread client([&] { response = switchboard->proxy("GET", "/svc"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    int status = switchboard->stop(5000);
+    client.join();
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, "finished");
+    EXPECT_EQ(status, 0);
+}
+
+TEST_F(ProxyProduction, AccessLogHasEveryFieldAndReopensOnSigusr1) {
+    UpstreamServer up("up");
+    std::string log_path = dir.file("access.log");
+    start(service("svc", {up.address()}), "access_log = \"" + log_path + "\"\n");
+    ASSERT_EQ(switchboard->proxy("GET", "/svc/x?y=1", "", {{"Host", "h"}}).status, 200);
+    switchboard->proxy("GET", "/nowhere");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // flushed once a second
+    std::string log = readFile(log_path);
+    EXPECT_NE(log.find("127.0.0.1 \"GET /svc/x?y=1 HTTP/1.1\" 200 2 "), std::string::npos) << log;
+    EXPECT_NE(log.find(" svc " + up.address() + "\n"), std::string::npos) << log;
+    EXPECT_NE(log.find("\"GET /nowhere HTTP/1.1\" 404 "), std::string::npos) << log;
+    EXPECT_NE(log.find(" - -\n"), std::string::npos) << log;  // no service, no upstream
+    EXPECT_EQ(log.find("Z 127.0.0.1"), 23u) << log;          // ISO-8601 UTC time first
+
+    std::filesystem::rename(log_path, log_path + ".1");
+    switchboard->signal(SIGUSR1);
+    ASSERT_TRUE(switchboard->waitForLog("access log reopened"));
+    switchboard->proxy("GET", "/svc/after-rotation");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+    EXPECT_NE(readFile(log_path).find("/svc/after-rotation"), std::string::npos);
+    EXPECT_EQ(readFile(log_path + ".1").find("/svc/after-rotation"), std::string::npos);
+}
