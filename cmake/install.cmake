@@ -22,14 +22,14 @@ set(SWITCHBOARD_SBIN_PATH "${CMAKE_INSTALL_FULL_SBINDIR}/switchboard")
 set(SWITCHBOARD_SYSTEMD_UNIT_DIR "" CACHE PATH
     "Directory for switchboard.service (empty: derived from CMAKE_INSTALL_PREFIX)")
 if(SWITCHBOARD_SYSTEMD_UNIT_DIR)
-  set(switchboard_unit_dir "${SWITCHBOARD_SYSTEMD_UNIT_DIR}")
+  set(SWITCHBOARD_UNIT_INSTALL_DIR "${SWITCHBOARD_SYSTEMD_UNIT_DIR}")
 elseif(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
-  pkg_get_variable(switchboard_unit_dir systemd systemdsystemunitdir)
-  if(NOT switchboard_unit_dir)
-    set(switchboard_unit_dir "/lib/systemd/system")
+  pkg_get_variable(SWITCHBOARD_UNIT_INSTALL_DIR systemd systemdsystemunitdir)
+  if(NOT SWITCHBOARD_UNIT_INSTALL_DIR)
+    set(SWITCHBOARD_UNIT_INSTALL_DIR "/lib/systemd/system")
   endif()
 else()
-  set(switchboard_unit_dir "${CMAKE_INSTALL_PREFIX}/lib/systemd/system")
+  set(SWITCHBOARD_UNIT_INSTALL_DIR "${CMAKE_INSTALL_PREFIX}/lib/systemd/system")
 endif()
 
 # The unit: packaging/switchboard.service is the real unit for the Debian layout
@@ -72,7 +72,7 @@ if(switchboard_man_outputs)
 endif()
 
 install(TARGETS switchboard RUNTIME DESTINATION "${CMAKE_INSTALL_SBINDIR}")
-install(FILES "${SWITCHBOARD_GENERATED_UNIT}" DESTINATION "${switchboard_unit_dir}")
+install(FILES "${SWITCHBOARD_GENERATED_UNIT}" DESTINATION "${SWITCHBOARD_UNIT_INSTALL_DIR}")
 
 # The example config, only where there is none yet: an operator's file (and every change
 # the admin API saved into it) survives reinstalling. DESTDIR is honoured; the .deb

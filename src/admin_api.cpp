@@ -94,15 +94,24 @@ std::optional<bool> dryRunParameter(evhttp_request* request) {
 
 const char* methodName(evhttp_cmd_type method) {
     switch (method) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_HEAD: return "HEAD";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-    case EVHTTP_REQ_TRACE: return "TRACE";
-    case EVHTTP_REQ_CONNECT: return "CONNECT";
-    case EVHTTP_REQ_PATCH: return "PATCH";
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    case EVHTTP_REQ_OPTIONS:
+        return "OPTIONS";
+    case EVHTTP_REQ_TRACE:
+        return "TRACE";
+    case EVHTTP_REQ_CONNECT:
+        return "CONNECT";
+    case EVHTTP_REQ_PATCH:
+        return "PATCH";
     }
     return "?";
 }
@@ -126,6 +135,15 @@ class Reply {
         if (sent_)
             return;
         sent_ = true;
+        if (evhttp_request_get_command(request_) == EVHTTP_REQ_HEAD) {
+            // evhttp would write the body after a HEAD answer (and no Content-Length): the
+            // headers of the GET answer only.
+            evkeyvalq* headers = evhttp_request_get_output_headers(request_);
+            evhttp_add_header(headers, "Content-Type", std::string(content_type).c_str());
+            evhttp_add_header(headers, "Content-Length", std::to_string(text.size()).c_str());
+            evhttp_send_reply(request_, status, reasonPhrase(status), nullptr);
+            return;
+        }
         sendBody(request_, status, content_type, text);
     }
     void json(int status, std::string_view text) { body(status, "application/json", text); }
@@ -159,13 +177,14 @@ std::string joined(const std::vector<std::string>& items) {
 
 std::string reloadSummary(const ReloadOutcome& outcome) {
     if (!outcome.ok)
-        return "reload refused: " + (outcome.errors.empty() ? "unknown error" : outcome.errors.front());
+        return "reload refused: " +
+               (outcome.errors.empty() ? "unknown error" : outcome.errors.front());
     const ConfigDiff& diff = outcome.diff;
     return "reloaded: services added: " + joined(diff.services_added) +
-           "; removed: " + joined(diff.services_removed) + "; changed: " +
-           joined(diff.services_changed) + "; upstreams +" + std::to_string(diff.upstreams_added) +
-           " -" + std::to_string(diff.upstreams_removed) + " =" +
-           std::to_string(diff.upstreams_kept);
+           "; removed: " + joined(diff.services_removed) +
+           "; changed: " + joined(diff.services_changed) + "; upstreams +" +
+           std::to_string(diff.upstreams_added) + " -" + std::to_string(diff.upstreams_removed) +
+           " =" + std::to_string(diff.upstreams_kept);
 }
 
 // The answer to POST /reload: 200 with what changed, or 400 with every error.
@@ -173,7 +192,8 @@ std::pair<int, JsonObject> reloadAnswer(const ReloadOutcome& outcome) {
     if (!outcome.ok) {
         std::string first = outcome.errors.empty() ? "reload failed" : outcome.errors.front();
         JsonObject object;
-        object.add("error", "invalid config file: " + first).add("errors", stringArray(outcome.errors));
+        object.add("error", "invalid config file: " + first)
+            .add("errors", stringArray(outcome.errors));
         return {400, std::move(object)};
     }
     const ConfigDiff& diff = outcome.diff;
@@ -202,7 +222,7 @@ std::string diffName(const std::string& path) {
     return name.empty() ? "switchboard.toml" : std::string(name);
 }
 
-} // namespace
+}  // namespace
 
 // One admin request while it is handled.
 struct AdminApi::Call {
@@ -239,8 +259,8 @@ struct AdminApi::Call {
 // One candidate change of one service, built by a handler for applyChange.
 struct AdminApi::Change {
     std::string service;
-    Config candidate;     // the whole config as it would be; equal to the running one for a no-op
-    int status = 200;     // answered on success
+    Config candidate;  // the whole config as it would be; equal to the running one for a no-op
+    int status = 200;  // answered on success
     bool deletes_service = false;
 };
 
@@ -264,11 +284,7 @@ void AdminApi::handle(evhttp_request* request) {
     call.text = std::string(methodName(call.method)) + " " + (uri ? uri : "");
 
     auto segments = pathSegments(request);
-    if (!segments)
-        return call.reply.error(400, "malformed request path");
-    call.segments = std::move(*segments);
-
-    const bool is_healthz = call.segments.size() == 1 && call.segments[0] == "healthz";
+    const bool is_healthz = segments && segments->size() == 1 && (*segments)[0] == "healthz";
     const std::string& token = registry_.config().admin.token;
     if (!is_healthz && !token.empty()) {
         auto given = bearerToken(
@@ -277,10 +293,13 @@ void AdminApi::handle(evhttp_request* request) {
         bool matches = tokenMatches(token, given.value_or(std::string_view()));
         if (!given || !matches) {
             call.reply.header("WWW-Authenticate", "Bearer realm=\"switchboard\"");
-            return call.reply.error(401, given ? "wrong token"
-                                               : "this call needs \"Authorization: Bearer <token>\"");
+            return call.reply.error(
+                401, given ? "wrong token" : "this call needs \"Authorization: Bearer <token>\"");
         }
     }
+    if (!segments)
+        return call.reply.error(400, "malformed request path");
+    call.segments = std::move(*segments);
     route(call);
 }
 
@@ -288,7 +307,6 @@ namespace {
 
 // True when the call's method is one of `allowed` (GET allowing HEAD too); otherwise answers
 // 405 with `Allow` and returns false.
-template <typename Reply>
 bool methodAllowed(evhttp_cmd_type method, Reply& reply,
                    std::initializer_list<evhttp_cmd_type> allowed) {
     std::string allow;
@@ -302,7 +320,7 @@ bool methodAllowed(evhttp_cmd_type method, Reply& reply,
     return false;
 }
 
-} // namespace
+}  // namespace
 
 void AdminApi::route(Call& call) {
     const auto& s = call.segments;
@@ -531,7 +549,8 @@ void AdminApi::applyChange(Call& call, Change change) {
         if (changed) {
             auto preview = control_.preview(change.candidate);
             if (!preview)
-                return call.reply.error(httpStatusFor(preview.error().kind), preview.error().message);
+                return call.reply.error(httpStatusFor(preview.error().kind),
+                                        preview.error().message);
             diff = unifiedDiff(preview->before, preview->after, diffName(preview->file));
         }
         JsonObject body(answer());
@@ -541,8 +560,8 @@ void AdminApi::applyChange(Call& call, Change change) {
     if (!changed)
         return call.reply.json(change.status, answer());
 
-    const std::string summary = describeServiceChange(before ? &*before : nullptr,
-                                                      after ? &*after : nullptr);
+    const std::string summary =
+        describeServiceChange(before ? &*before : nullptr, after ? &*after : nullptr);
     JsonPtr deleted_state = change.deletes_service ? answer() : nullptr;
     Status committed = control_.commit(change.candidate, summary);
 
@@ -604,4 +623,4 @@ void AdminApi::getMetrics(Call& call) {
     call.reply.body(200, kMetricsContentType, renderMetrics(registry_, stats_));
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -9,8 +9,7 @@ namespace switchboard {
 
 namespace {
 
-template <typename T>
-JsonInput<T> fieldError(std::string field, std::string message) {
+template <typename T> JsonInput<T> fieldError(std::string field, std::string message) {
     JsonInput<T> input;
     input.field = std::move(field);
     input.error = std::move(message);
@@ -125,16 +124,17 @@ void readUpstreams(ObjectReader& reader, const cJSON* node, ServiceConfig& servi
         UpstreamConfig upstream;
         if (cJSON_IsObject(item)) {
             bool has_address = false;
-            reader.read(item, field + ".",
-                        {
-                            {"address",
-                             [&](const cJSON* n) {
-                                 has_address = true;
-                                 reader.address(n, field + ".address", upstream.address);
-                             }},
-                            {"weight",
-                             [&](const cJSON* n) { reader.weight(n, field + ".weight", upstream.weight); }},
-                        });
+            reader.read(
+                item, field + ".",
+                {
+                    {"address",
+                     [&](const cJSON* n) {
+                         has_address = true;
+                         reader.address(n, field + ".address", upstream.address);
+                     }},
+                    {"weight",
+                     [&](const cJSON* n) { reader.weight(n, field + ".weight", upstream.weight); }},
+                });
             if (!reader.failed() && !has_address)
                 reader.fail(field + ".address", field + " needs an address");
         } else if (cJSON_IsString(item)) {
@@ -162,33 +162,55 @@ void readHealthCheck(ObjectReader& reader, const cJSON* node, ServiceConfig& ser
     HealthCheckConfig check;
     reader.read(node, "health_check.",
                 {
-                    {"path", [&](const cJSON* n) { reader.string(n, "health_check.path", check.path, checkRoute); }},
-                    {"interval_ms", [&](const cJSON* n) { reader.integerIn(n, "health_check.interval_ms", check.interval_ms, kHealthIntervalMsRange); }},
-                    {"timeout_ms", [&](const cJSON* n) { reader.integerIn(n, "health_check.timeout_ms", check.timeout_ms, kHealthTimeoutMsRange); }},
-                    {"rise", [&](const cJSON* n) { reader.integerIn(n, "health_check.rise", check.rise, kHealthRiseFallRange); }},
-                    {"fall", [&](const cJSON* n) { reader.integerIn(n, "health_check.fall", check.fall, kHealthRiseFallRange); }},
+                    {"path",
+                     [&](const cJSON* n) {
+                         reader.string(n, "health_check.path", check.path, checkRoute);
+                     }},
+                    {"interval_ms",
+                     [&](const cJSON* n) {
+                         reader.integerIn(n, "health_check.interval_ms", check.interval_ms,
+                                          kHealthIntervalMsRange);
+                     }},
+                    {"timeout_ms",
+                     [&](const cJSON* n) {
+                         reader.integerIn(n, "health_check.timeout_ms", check.timeout_ms,
+                                          kHealthTimeoutMsRange);
+                     }},
+                    {"rise",
+                     [&](const cJSON* n) {
+                         reader.integerIn(n, "health_check.rise", check.rise, kHealthRiseFallRange);
+                     }},
+                    {"fall",
+                     [&](const cJSON* n) {
+                         reader.integerIn(n, "health_check.fall", check.fall, kHealthRiseFallRange);
+                     }},
                 });
     service.health_check = check;
 }
 
-} // namespace
+}  // namespace
 
 JsonInput<JsonPtr> parseJsonObject(std::string_view body) {
     const char* end = nullptr;
     JsonPtr root(cJSON_ParseWithLengthOpts(body.data(), body.size(), &end, false));
     if (!root) {
-        std::size_t offset = end && end >= body.data() ? static_cast<std::size_t>(end - body.data())
-                                                       : 0;
+        std::size_t offset =
+            end && end >= body.data() ? static_cast<std::size_t>(end - body.data()) : 0;
         if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
             return fieldError<JsonPtr>("", "the body must be a JSON object; it is empty");
         return fieldError<JsonPtr>("", "malformed JSON body near byte " + std::to_string(offset));
     }
     std::size_t consumed = static_cast<std::size_t>(end - body.data());
     if (body.substr(consumed).find_first_not_of(" \t\r\n") != std::string_view::npos)
-        return fieldError<JsonPtr>("", "malformed JSON body: unexpected data after the value at byte " +
-                                           std::to_string(consumed));
+        return fieldError<JsonPtr>("",
+                                   "malformed JSON body: unexpected data after the value at byte " +
+                                       std::to_string(consumed));
     if (!cJSON_IsObject(root.get()))
         return fieldError<JsonPtr>("", "the body must be a JSON object");
+    // cJSON keeps strings NUL-terminated, so "/a\u0000b" would silently become "/a".
+    if (body.find("\\u0000") != std::string_view::npos)
+        return fieldError<JsonPtr>("",
+                                   "malformed JSON body: NUL characters (\\u0000) are not allowed");
     JsonInput<JsonPtr> input;
     input.value = std::move(root);
     return input;
@@ -206,13 +228,20 @@ JsonInput<ServiceConfig> parseServiceJson(const std::string& name, const cJSON* 
                      return reader.fail("name", "name must be a string");
                  if (name != n->valuestring)
                      reader.fail("name", "name '" + std::string(n->valuestring) +
-                                             "' differs from the service in the path '" + name + "'");
+                                             "' differs from the service in the path '" + name +
+                                             "'");
              }},
-            {"route", [&](const cJSON* n) { reader.string(n, "route", service.route, checkRoute); }},
+            {"route",
+             [&](const cJSON* n) { reader.string(n, "route", service.route, checkRoute); }},
             {"host", [&](const cJSON* n) { reader.string(n, "host", service.host, checkHost); }},
-            {"strategy", [&](const cJSON* n) { reader.string(n, "strategy", service.strategy, checkStrategy); }},
-            {"strip_prefix", [&](const cJSON* n) { reader.boolean(n, "strip_prefix", service.strip_prefix); }},
-            {"hash_key", [&](const cJSON* n) { reader.string(n, "hash_key", service.hash_key, checkHashKey); }},
+            {"strategy",
+             [&](const cJSON* n) {
+                 reader.string(n, "strategy", service.strategy, checkStrategy);
+             }},
+            {"strip_prefix",
+             [&](const cJSON* n) { reader.boolean(n, "strip_prefix", service.strip_prefix); }},
+            {"hash_key",
+             [&](const cJSON* n) { reader.string(n, "hash_key", service.hash_key, checkHashKey); }},
             {"upstreams", [&](const cJSON* n) { readUpstreams(reader, n, service); }},
             {"health_check", [&](const cJSON* n) { readHealthCheck(reader, n, service); }},
         });
@@ -273,13 +302,14 @@ JsonObject serviceConfigObject(const ServiceConfig& service) {
     return object;
 }
 
-} // namespace
+}  // namespace
 
 JsonPtr serviceConfigJson(const ServiceConfig& service) {
     auto upstreams = makeJsonArray();
     for (const auto& upstream : service.upstreams)
-        appendToArray(upstreams.get(),
-                      JsonObject().add("address", upstream.address).add("weight", upstream.weight).release());
+        appendToArray(
+            upstreams.get(),
+            JsonObject().add("address", upstream.address).add("weight", upstream.weight).release());
     return serviceConfigObject(service).add("upstreams", std::move(upstreams)).release();
 }
 
@@ -317,4 +347,4 @@ JsonPtr serviceStateJson(const ServiceConfig& service, const ServicePool* runtim
     return serviceConfigObject(service).add("upstreams", std::move(upstreams)).release();
 }
 
-} // namespace switchboard
+}  // namespace switchboard

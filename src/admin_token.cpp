@@ -43,4 +43,4 @@ bool tokenMatches(std::string_view expected, std::string_view given) {
     return difference == 0 && !expected.empty();
 }
 
-} // namespace switchboard
+}  // namespace switchboard

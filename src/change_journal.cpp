@@ -37,7 +37,7 @@ JsonPtr jsonValue(const std::string& text) {
     return value;
 }
 
-} // namespace
+}  // namespace
 
 JsonPtr ChangeRecord::toJsonValue() const {
     JsonObject object;
@@ -53,7 +53,9 @@ JsonPtr ChangeRecord::toJsonValue() const {
     return object.release();
 }
 
-std::string ChangeRecord::toJson() const { return JsonObject(toJsonValue()).toString(); }
+std::string ChangeRecord::toJson() const {
+    return JsonObject(toJsonValue()).toString();
+}
 
 void ChangeJournal::record(ChangeRecord change) {
     if (change.time.empty())
@@ -71,4 +73,4 @@ std::vector<ChangeRecord> ChangeJournal::newestFirst(std::size_t limit) const {
     return newest;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -1,10 +1,7 @@
 #include "switchboard/client_connection.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <algorithm>
+#include <cstdio>
 
 #include "switchboard/http_util.h"
 #include "switchboard/json.h"
@@ -14,15 +11,6 @@
 namespace switchboard {
 
 namespace {
-
-timeval toTimeval(std::int64_t ms) {
-    return {static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000 * 1000)};
-}
-
-void setNoDelay(bufferevent* bev) {
-    int one = 1;
-    setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
 
 bool isIdempotent(std::string_view method) {
     return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
@@ -48,15 +36,16 @@ std::string serviceError(const char* message, const std::string& service) {
     return JsonObject().add("error", message).add("service", service).toString();
 }
 
-// Feeds every contiguous segment of `buffer` (up to `limit` bytes) to `decoder`; returns the
-// bytes consumed. Payload views point into the buffer until it is drained.
+// Feeds the contiguous segments of `buffer` to `decoder`; returns the bytes consumed.
+// Payload views point into the buffer until it is drained.
 std::size_t decodeChunked(evbuffer* buffer, ChunkedDecoder& decoder,
                           std::vector<std::string_view>& payload) {
     payload.clear();
-    evbuffer_iovec segments[16];
-    int count = evbuffer_peek(buffer, -1, nullptr, segments, 16);
+    constexpr int kSegments = 16;
+    evbuffer_iovec segments[kSegments];
+    int count = std::min(evbuffer_peek(buffer, -1, nullptr, segments, kSegments), kSegments);
     std::size_t consumed = 0;
-    for (int i = 0; i < std::min(count, 16); ++i) {
+    for (int i = 0; i < count; ++i) {
         std::string_view segment(static_cast<const char*>(segments[i].iov_base),
                                  segments[i].iov_len);
         std::size_t used = decoder.feed(segment, payload);
@@ -65,6 +54,22 @@ std::size_t decodeChunked(evbuffer* buffer, ChunkedDecoder& decoder,
             break;
     }
     return consumed;
+}
+
+// Finds a complete message head at the start of `input` and makes it contiguous. Returns
+// its bytes, or an empty view while the head is incomplete and within `limit`; a head that
+// would pass the limit is handed over cut at it, for the parser to refuse.
+std::string_view headBytes(evbuffer* input, std::size_t limit) {
+    std::size_t length = evbuffer_get_length(input);
+    if (length == 0)
+        return {};
+    evbuffer_ptr end = evbuffer_search(input, "\r\n\r\n", 4, nullptr);
+    if (end.pos < 0 && length <= limit)
+        return {};
+    std::size_t available = end.pos >= 0 ? static_cast<std::size_t>(end.pos) + 4 : length;
+    available = std::min(available, limit + 4);
+    const auto* data = evbuffer_pullup(input, static_cast<ev_ssize_t>(available));
+    return {reinterpret_cast<const char*>(data), available};
 }
 
 } // namespace
@@ -83,87 +88,130 @@ struct ClientConnection::CallbackScope {
 };
 
 ClientConnection::ClientConnection(Proxy& proxy, evutil_socket_t fd, std::string client_ip)
-    : proxy_(proxy),
-      client_(bufferevent_socket_new(proxy.base(), fd, BEV_OPT_CLOSE_ON_FREE)),
+    : proxy_(proxy), client_(std::make_unique<StreamSocket>(proxy.base(), fd, this)),
       client_ip_(std::move(client_ip)) {}
 
-ClientConnection::~ClientConnection() { proxy_.forget(this); }
+ClientConnection::~ClientConnection() {
+    UpstreamPool::cancelLookup(lookup_);
+    proxy_.forget(this);
+}
 
 void ClientConnection::start() {
-    if (!client_) {
-        delete this;
-        return;
-    }
-    setNoDelay(client());
-    bufferevent_setcb(client(), onClientRead, onClientWrite, onClientEvent, this);
     // Bounded input: a head larger than the limit, or pipelined requests piling up behind a
     // slow one, stop the reading instead of growing the buffer.
-    std::size_t input_limit =
-        std::max<std::size_t>(kHighWater, static_cast<std::size_t>(proxy_.settings().max_header_bytes) + 4096);
-    bufferevent_setwatermark(client(), EV_READ, 0, input_limit);
-    bufferevent_setwatermark(client(), EV_WRITE, kLowWater, 0);
-    timeval idle = toTimeval(proxy_.settings().client_timeout_ms);
-    bufferevent_set_timeouts(client(), &idle, &idle);
-    bufferevent_enable(client(), EV_READ | EV_WRITE);
+    client_->setInputLimit(std::max<std::size_t>(
+        kHighWater, static_cast<std::size_t>(proxy_.settings().max_header_bytes) + 4096));
+    client_->setTimeout(proxy_.settings().client_timeout_ms);
 }
 
 void ClientConnection::shutdownWhenIdle() {
     keep_alive_ = false;
-    if (!closed_ && state_ == State::ReadingHead &&
-        evbuffer_get_length(bufferevent_get_input(client())) == 0)
+    if (!closed_ && state_ == State::ReadingHead && evbuffer_get_length(client_->input()) == 0)
         closeNow();
+}
+
+// ---- socket events -------------------------------------------------------------------
+
+void ClientConnection::onReadable(StreamSocket& socket) {
+    CallbackScope scope(this);
+    if (closed_)
+        return;
+    if (&socket == client_.get())
+        clientReadable();
+    else
+        upstreamReadable();
+}
+
+void ClientConnection::onWritable(StreamSocket& socket) {
+    CallbackScope scope(this);
+    if (closed_)
+        return;
+    if (&socket == client_.get()) {
+        if (state_ == State::Closing) {
+            if (evbuffer_get_length(client_->output()) == 0)
+                closeNow();
+            return;
+        }
+        // Below the low-water mark again: the upstream may send more.
+        if (upstream_state_ == UpstreamState::ReadingBody && upstream() &&
+            evbuffer_get_length(client_->output()) < kLowWater)
+            upstream()->resumeReading();
+        return;
+    }
+    if (state_ == State::Forwarding && !request_body_done_ &&
+        evbuffer_get_length(upstream()->output()) < kLowWater)
+        client_->resumeReading();
+}
+
+void ClientConnection::onError(StreamSocket& socket, bool timed_out) {
+    CallbackScope scope(this);
+    if (closed_)
+        return;
+    if (&socket == client_.get())
+        clientGone(timed_out);
+    else
+        upstreamBroke(timed_out);
+}
+
+void ClientConnection::onConnected(StreamSocket&) {
+    CallbackScope scope(this);
+    if (closed_)
+        return;
+    upstream_state_ = UpstreamState::Sending;
+    sendRequest();
+}
+
+void ClientConnection::onConnecting(std::unique_ptr<UpstreamConnection> connection) {
+    lookup_ = nullptr;
+    upstream_connection_ = std::move(connection);
+    upstream_state_ = UpstreamState::Connecting;
+    upstream()->setTimeout(proxy_.settings().connect_timeout_ms);
+}
+
+void ClientConnection::onConnectFailed(const std::string& reason) {
+    CallbackScope scope(this);
+    lookup_ = nullptr;
+    logWarn("upstream " + upstream_->name() + " of service " + pool_->name() + ": " + reason);
+    upstreamFailed(Failure::Connect);
 }
 
 // ---- client side ---------------------------------------------------------------------
 
-void ClientConnection::onClientRead(bufferevent*, void* arg) {
-    auto* self = static_cast<ClientConnection*>(arg);
-    CallbackScope scope(self);
-    if (self->closed_)
-        return;
-    if (self->state_ == State::ReadingHead) {
-        self->serveInput();
-    } else if (self->state_ == State::Forwarding && !self->request_body_done_ &&
-               self->upstream_state_ >= UpstreamState::Sending) {
-        self->pumpRequestBody();
-    }
-    // Otherwise the bytes are a pipelined request: it waits for the current response.
-}
-
-void ClientConnection::onClientWrite(bufferevent*, void* arg) {
-    auto* self = static_cast<ClientConnection*>(arg);
-    CallbackScope scope(self);
-    if (self->closed_)
-        return;
-    if (self->state_ == State::Closing) {
-        if (evbuffer_get_length(bufferevent_get_output(self->client())) == 0)
-            self->closeNow();
+void ClientConnection::clientReadable() {
+    if (client_->atEof() && state_ != State::ReadingHead) {
+        clientGone(false);
         return;
     }
-    // Below the low-water mark again: the upstream may send more.
-    if (self->upstream_state_ == UpstreamState::ReadingBody && self->upstream()) {
-        bufferevent_enable(self->upstream(), EV_READ);
-        self->pumpResponseBody();
+    switch (state_) {
+    case State::ReadingHead:
+        serveInput();
+        if (!closed_ && state_ == State::ReadingHead && client_->atEof())
+            closeNow();  // the client is done; nothing is half served
+        break;
+    case State::Forwarding:
+        if (!request_body_done_ && upstream_state_ >= UpstreamState::Sending)
+            pumpRequestBody();
+        // Otherwise the bytes are a pipelined request: it waits for the current response.
+        break;
+    case State::Closing:
+        evbuffer_drain(client_->input(), evbuffer_get_length(client_->input()));
+        break;
     }
 }
 
-void ClientConnection::onClientEvent(bufferevent*, short what, void* arg) {
-    auto* self = static_cast<ClientConnection*>(arg);
-    CallbackScope scope(self);
-    if (self->closed_)
-        return;
-    if (self->state_ == State::Forwarding && self->upstream_connection_) {
+void ClientConnection::clientGone(bool timed_out) {
+    if (state_ == State::Forwarding && (upstream_connection_ || lookup_)) {
         // The client is gone (or too slow): stop the upstream transfer; that connection is
         // not reused, since the rest of its response would still be on the wire.
-        self->releaseUpstream(false);
-        --self->upstream_->in_flight;
-        if (!self->response_started_)
-            self->status_ = 499;  // nginx's "client closed request"
-        self->recordRequest(self->status_);
+        releaseUpstream(false);
+        --upstream_->in_flight;
+        if (!response_started_)
+            status_ = 499;  // nginx's "client closed request"
+        recordRequest(status_);
     }
-    if (what & BEV_EVENT_TIMEOUT)
-        logDebug("client " + self->client_ip_ + ": timed out");
-    self->closeNow();
+    if (timed_out)
+        logDebug("client " + client_ip_ + ": timed out");
+    closeNow();
 }
 
 // Serves as many complete requests as the input holds, one after another, without
@@ -175,23 +223,20 @@ void ClientConnection::serveInput() {
     while (!closed_ && state_ == State::ReadingHead && startNextRequest()) {
     }
     serving_input_ = false;
+    if (!closed_ && state_ == State::ReadingHead)
+        client_->resumeReading();  // the input limit may have stopped it
 }
 
 bool ClientConnection::startNextRequest() {
-    evbuffer* input = bufferevent_get_input(client());
-    std::size_t length = evbuffer_get_length(input);
-    if (length == 0)
+    evbuffer* input = client_->input();
+    const auto& settings = proxy_.settings();
+    std::string_view bytes = headBytes(input, static_cast<std::size_t>(settings.max_header_bytes));
+    if (bytes.empty())
         return false;
-    const std::size_t limit = static_cast<std::size_t>(proxy_.settings().max_header_bytes);
-    evbuffer_ptr end = evbuffer_search(input, "\r\n\r\n", 4, nullptr);
-    std::size_t available = end.pos >= 0 ? static_cast<std::size_t>(end.pos) + 4 : length;
-    if (end.pos < 0 && length <= limit)
-        return false;  // not all of the head is here yet
-    available = std::min(available, limit + 4);
-    auto* data = reinterpret_cast<const char*>(evbuffer_pullup(input, static_cast<ev_ssize_t>(available)));
     std::size_t head_length = 0;
     HttpParseError error;
-    ParseResult parsed = parseRequestHead({data, available}, limit, head_, head_length, error);
+    ParseResult parsed = parseRequestHead(bytes, static_cast<std::size_t>(settings.max_header_bytes),
+                                          head_, head_length, error);
     if (parsed == ParseResult::Incomplete)
         return false;
     method_.assign("-");
@@ -199,6 +244,8 @@ bool ClientConnection::startNextRequest() {
     pool_.reset();
     upstream_.reset();
     started_ = Clock::now();
+    bytes_sent_ = 0;
+    is_head_request_ = false;
     if (parsed == ParseResult::Error) {
         logDebug("client " + client_ip_ + ": bad request: " + error.message);
         respondError(error.status, jsonError(error.message), /*close=*/true);
@@ -237,7 +284,6 @@ bool ClientConnection::startNextRequest() {
         respondError(404, body, !request_body_done_);
         return true;
     }
-    const auto& settings = proxy_.settings();
     if (head_.framing == BodyFraming::ContentLength &&
         head_.content_length > static_cast<std::uint64_t>(settings.max_request_body_bytes)) {
         evbuffer_drain(input, head_length);
@@ -248,8 +294,9 @@ bool ClientConnection::startNextRequest() {
     hash_value_.clear();
     if (service.strategy == "consistent_hash") {
         constexpr std::string_view kHeaderPrefix = "header:";
-        if (service.hash_key.compare(0, kHeaderPrefix.size(), kHeaderPrefix) == 0)
-            if (const HeaderField* field = head_.find(std::string_view(service.hash_key).substr(kHeaderPrefix.size())))
+        std::string_view key = service.hash_key;
+        if (key.substr(0, kHeaderPrefix.size()) == kHeaderPrefix)
+            if (const HeaderField* field = head_.find(key.substr(kHeaderPrefix.size())))
                 hash_value_.assign(field->value);
         if (hash_value_.empty())
             hash_value_ = client_ip_;
@@ -266,25 +313,23 @@ bool ClientConnection::startNextRequest() {
     state_ = State::Forwarding;
     tried_.clear();
     response_started_ = false;
-    bytes_sent_ = 0;
     status_ = 0;
     if (expect_continue)
-        bufferevent_write(client(), "HTTP/1.1 100 Continue\r\n\r\n", 25);
-    // Waiting for the upstream is not the client idling: only the upstream timeout applies.
-    timeval write_timeout = toTimeval(settings.client_timeout_ms);
-    bufferevent_set_timeouts(client(), request_body_done_ ? nullptr : &write_timeout, &write_timeout);
-    beginForwarding();
+        client_->send("HTTP/1.1 100 Continue\r\n\r\n", 25);
+    // Waiting for the upstream is not the client idling: the client's timer restarts with
+    // every byte either way, the upstream's timeouts bound the wait.
+    client_->setTimeout(std::max(settings.client_timeout_ms, settings.upstream_timeout_ms +
+                                                                 settings.connect_timeout_ms));
+    tryNextUpstream();
     return true;
 }
 
-void ClientConnection::beginForwarding() { tryNextUpstream(); }
-
 void ClientConnection::respondError(int status, const std::string& body, bool close) {
     status_ = status;
-    bool keep = keep_alive_ && !close && state_ != State::Closing;
+    bool keep = keep_alive_ && !close;
     response_head_.clear();
     appendJsonResponse(status, body, keep, /*include_body=*/!is_head_request_, response_head_);
-    bufferevent_write(client(), response_head_.data(), response_head_.size());
+    client_->send(response_head_.data(), response_head_.size());
     bytes_sent_ = is_head_request_ ? 0 : body.size();
     recordRequest(status);
     if (!keep) {
@@ -296,30 +341,26 @@ void ClientConnection::respondError(int status, const std::string& body, bool cl
 
 void ClientConnection::waitForNextRequest() {
     state_ = State::ReadingHead;
+    upstream_state_ = UpstreamState::None;
     upstream_.reset();
-    timeval idle = toTimeval(proxy_.settings().client_timeout_ms);
-    bufferevent_set_timeouts(client(), &idle, &idle);
-    bufferevent_enable(client(), EV_READ);
+    client_->setTimeout(proxy_.settings().client_timeout_ms);
     serveInput();  // a pipelined request may be waiting already
 }
 
 void ClientConnection::closeAfterFlush() {
     state_ = State::Closing;
-    bufferevent_disable(client(), EV_READ);
-    if (evbuffer_get_length(bufferevent_get_output(client())) == 0) {
+    if (evbuffer_get_length(client_->output()) == 0)
         closeNow();
-        return;
-    }
-    bufferevent_setwatermark(client(), EV_WRITE, 0, 0);
+    // Otherwise onWritable closes once the output has gone out.
 }
 
 void ClientConnection::closeNow() {
     if (closed_)
         return;
     closed_ = true;
-    if (upstream_connection_)
+    if (upstream_connection_ || lookup_)
         releaseUpstream(false);
-    client_.reset();  // no more events; the object goes when the outermost callback returns
+    client_.reset();
     if (callback_depth_ == 0)
         delete this;
 }
@@ -344,8 +385,9 @@ void ClientConnection::tryNextUpstream() {
     context.hash_value = hash_value_;
     upstream_ = pool_->pick(context);
     if (!upstream_) {
-        respondError(502, serviceError(tried_.empty() ? "no upstreams available" : "upstream unavailable",
-                                       pool_->name()),
+        respondError(502,
+                     serviceError(tried_.empty() ? "no upstreams available" : "upstream unavailable",
+                                  pool_->name()),
                      !request_body_done_);
         return;
     }
@@ -355,77 +397,46 @@ void ClientConnection::tryNextUpstream() {
     ++upstream_->requests;
 
     if (auto idle = proxy_.pool().takeIdle(*upstream_)) {
-        attachUpstream(std::move(idle));
+        upstream_connection_ = std::move(idle);
+        upstream()->setHandler(this);
         upstream_state_ = UpstreamState::Sending;
         sendRequest();
         return;
     }
-    auto connection = proxy_.pool().connect(*upstream_);
-    if (!connection) {
+    // onConnecting or onConnectFailed follows, maybe before connect() returns.
+    if (auto* lookup = proxy_.pool().connect(*upstream_, this))
+        lookup_ = lookup;
+}
+
+void ClientConnection::upstreamBroke(bool timed_out) {
+    switch (upstream_state_) {
+    case UpstreamState::Connecting:
         upstreamFailed(Failure::Connect);
         return;
-    }
-    attachUpstream(std::move(connection));
-    upstream_state_ = UpstreamState::Connecting;
-    timeval connect_timeout = toTimeval(proxy_.settings().connect_timeout_ms);
-    bufferevent_set_timeouts(upstream(), &connect_timeout, &connect_timeout);
-}
-
-void ClientConnection::attachUpstream(std::unique_ptr<UpstreamConnection> connection) {
-    upstream_connection_ = std::move(connection);
-    bufferevent_setcb(upstream(), onUpstreamRead, onUpstreamWrite, onUpstreamEvent, this);
-    bufferevent_setwatermark(upstream(), EV_WRITE, kLowWater, 0);
-    bufferevent_enable(upstream(), EV_READ | EV_WRITE);
-}
-
-void ClientConnection::onUpstreamEvent(bufferevent*, short what, void* arg) {
-    auto* self = static_cast<ClientConnection*>(arg);
-    CallbackScope scope(self);
-    if (self->closed_)
-        return;
-    if (what & BEV_EVENT_CONNECTED) {
-        setNoDelay(self->upstream());
-        self->upstream_state_ = UpstreamState::Sending;
-        self->sendRequest();
-        return;
-    }
-    switch (self->upstream_state_) {
-    case UpstreamState::Connecting:
-        return self->upstreamFailed(Failure::Connect);
     case UpstreamState::Sending:
     case UpstreamState::AwaitingHead:
-        // Whatever arrived before the close may still hold a whole response.
-        if ((what & BEV_EVENT_EOF) && evbuffer_get_length(bufferevent_get_input(self->upstream())) > 0) {
-            self->readResponse();
-            if (self->upstream_state_ != UpstreamState::AwaitingHead &&
-                self->upstream_state_ != UpstreamState::Sending)
-                return;
-        }
-        return self->upstreamFailed((what & BEV_EVENT_TIMEOUT) ? Failure::Timeout : Failure::Reset);
+        upstreamFailed(timed_out ? Failure::Timeout : Failure::Reset);
+        return;
     case UpstreamState::ReadingBody:
-        if ((what & BEV_EVENT_EOF) && self->response_framing_ == BodyFraming::UntilClose) {
-            self->pumpResponseBody();
-            self->upstream_keep_alive_ = false;
-            return self->finishResponse();
-        }
-        return self->upstreamFailed((what & BEV_EVENT_TIMEOUT) ? Failure::Timeout : Failure::Reset);
+        upstreamFailed(timed_out ? Failure::Timeout : Failure::Reset);
+        return;
     case UpstreamState::None:
         return;
     }
 }
 
 void ClientConnection::sendRequest() {
-    const auto& settings = proxy_.settings();
-    timeval upstream_timeout = toTimeval(settings.upstream_timeout_ms);
-    bufferevent_set_timeouts(upstream(), &upstream_timeout, &upstream_timeout);
+    upstream()->setTimeout(proxy_.settings().upstream_timeout_ms);
+    upstream()->setInputLimit(std::max<std::size_t>(
+        kHighWater, static_cast<std::size_t>(proxy_.settings().max_header_bytes) + 4096));
     if (needs_host_) {
         // An HTTP/1.0 client sent no Host: the upstream gets its own address (the head ends
         // in an empty line, which the Host line goes before).
-        bufferevent_write(upstream(), upstream_head_.data(), upstream_head_.size() - 2);
+        evbuffer_add(upstream()->output(), upstream_head_.data(), upstream_head_.size() - 2);
         std::string host = "Host: " + upstream_->name() + "\r\n\r\n";
-        bufferevent_write(upstream(), host.data(), host.size());
+        upstream()->send(host.data(), host.size());
     } else {
-        bufferevent_write(upstream(), upstream_head_.data(), upstream_head_.size());
+        upstream()->send(upstream_head_.data(), upstream_head_.size());
     }
     if (request_body_done_) {
         upstream_state_ = UpstreamState::AwaitingHead;
@@ -434,17 +445,18 @@ void ClientConnection::sendRequest() {
     pumpRequestBody();
 }
 
-bool ClientConnection::pumpRequestBody() {
-    evbuffer* input = bufferevent_get_input(client());
-    evbuffer* output = bufferevent_get_output(upstream());
+void ClientConnection::pumpRequestBody() {
+    evbuffer* input = client_->input();
+    StreamSocket* destination = upstream();
     const auto limit = static_cast<std::uint64_t>(proxy_.settings().max_request_body_bytes);
     if (request_framing_ == HopFraming::ContentLength) {
         std::size_t moved = std::min<std::uint64_t>(request_remaining_, evbuffer_get_length(input));
-        evbuffer_remove_buffer(input, output, moved);
+        destination->sendFrom(input, moved);
         request_remaining_ -= moved;
         request_body_bytes_ += moved;
         request_body_done_ = request_remaining_ == 0;
     } else {
+        evbuffer* output = destination->output();
         while (!request_body_done_ && evbuffer_get_length(input) > 0) {
             std::size_t consumed = decodeChunked(input, request_decoder_, payload_);
             for (auto span : payload_) {
@@ -456,26 +468,21 @@ bool ClientConnection::pumpRequestBody() {
             }
             evbuffer_drain(input, consumed);
             request_body_bytes_ = request_decoder_.payloadBytes();
-            if (request_decoder_.failed()) {
-                logDebug("client " + client_ip_ + ": bad chunked body: " + request_decoder_.error());
+            bool bad = request_decoder_.failed();
+            if (bad || request_body_bytes_ > limit) {
+                if (bad)
+                    logDebug("client " + client_ip_ + ": bad chunked body: " + request_decoder_.error());
                 if (response_started_) {
                     closeNow();
-                    return false;
+                    return;
                 }
                 releaseUpstream(false);
                 --upstream_->in_flight;
-                respondError(400, jsonError("malformed chunked request body"), true);
-                return false;
-            }
-            if (request_body_bytes_ > limit) {
-                if (response_started_) {
-                    closeNow();
-                    return false;
-                }
-                releaseUpstream(false);
-                --upstream_->in_flight;
-                respondError(413, serviceError("request body too large", pool_->name()), true);
-                return false;
+                if (bad)
+                    respondError(400, jsonError("malformed chunked request body"), true);
+                else
+                    respondError(413, serviceError("request body too large", pool_->name()), true);
+                return;
             }
             if (request_decoder_.done()) {
                 evbuffer_add(output, "0\r\n\r\n", 5);
@@ -484,43 +491,33 @@ bool ClientConnection::pumpRequestBody() {
             if (consumed == 0)
                 break;
         }
+        destination->flush();
     }
     if (request_body_done_) {
         if (upstream_state_ == UpstreamState::Sending)
             upstream_state_ = UpstreamState::AwaitingHead;
-        bufferevent_enable(client(), EV_READ);
-        timeval write_timeout = toTimeval(proxy_.settings().client_timeout_ms);
-        bufferevent_set_timeouts(client(), nullptr, &write_timeout);
-        return true;
+        client_->resumeReading();
+        return;
     }
     // Backpressure: a slow upstream stops the reading of the client's body.
-    if (evbuffer_get_length(output) > kHighWater)
-        bufferevent_disable(client(), EV_READ);
-    return true;
+    if (evbuffer_get_length(destination->output()) > kHighWater)
+        client_->pauseReading();
+    else
+        client_->resumeReading();
 }
 
-void ClientConnection::onUpstreamWrite(bufferevent*, void* arg) {
-    auto* self = static_cast<ClientConnection*>(arg);
-    CallbackScope scope(self);
-    if (self->closed_)
+void ClientConnection::upstreamReadable() {
+    if (upstream_state_ == UpstreamState::ReadingBody) {
+        pumpResponseBody();
         return;
-    if (self->state_ == State::Forwarding && !self->request_body_done_ &&
-        self->upstream_state_ >= UpstreamState::Sending) {
-        bufferevent_enable(self->client(), EV_READ);
-        self->pumpRequestBody();
     }
-}
-
-void ClientConnection::onUpstreamRead(bufferevent*, void* arg) {
-    auto* self = static_cast<ClientConnection*>(arg);
-    CallbackScope scope(self);
-    if (self->closed_)
-        return;
-    if (self->upstream_state_ == UpstreamState::ReadingBody)
-        self->pumpResponseBody();
-    else if (self->upstream_state_ == UpstreamState::AwaitingHead ||
-             self->upstream_state_ == UpstreamState::Sending)
-        self->readResponse();
+    if (upstream_state_ == UpstreamState::AwaitingHead || upstream_state_ == UpstreamState::Sending) {
+        readResponse();
+        if (!closed_ && upstream() && upstream()->atEof() &&
+            (upstream_state_ == UpstreamState::AwaitingHead ||
+             upstream_state_ == UpstreamState::Sending))
+            upstreamFailed(Failure::Reset);  // closed before (all of) a response head
+    }
 }
 
 void ClientConnection::readResponse() {
@@ -536,21 +533,15 @@ void ClientConnection::readResponse() {
 // Parses one response head. True when one was consumed (final or interim); false when more
 // bytes are needed or the exchange ended.
 bool ClientConnection::startResponse() {
-    evbuffer* input = bufferevent_get_input(upstream());
-    std::size_t length = evbuffer_get_length(input);
-    if (length == 0)
+    evbuffer* input = upstream()->input();
+    const auto limit = static_cast<std::size_t>(proxy_.settings().max_header_bytes);
+    std::string_view bytes = headBytes(input, limit);
+    if (bytes.empty())
         return false;
-    const std::size_t limit = static_cast<std::size_t>(proxy_.settings().max_header_bytes);
-    evbuffer_ptr end = evbuffer_search(input, "\r\n\r\n", 4, nullptr);
-    std::size_t available = end.pos >= 0 ? static_cast<std::size_t>(end.pos) + 4 : length;
-    if (end.pos < 0 && length <= limit)
-        return false;
-    available = std::min(available, limit + 4);
-    auto* data = reinterpret_cast<const char*>(evbuffer_pullup(input, static_cast<ev_ssize_t>(available)));
     std::size_t head_length = 0;
     HttpParseError error;
-    ParseResult parsed = parseResponseHead({data, available}, limit, is_head_request_, response_,
-                                           head_length, error);
+    ParseResult parsed =
+        parseResponseHead(bytes, limit, is_head_request_, response_, head_length, error);
     if (parsed == ParseResult::Incomplete)
         return false;
     if (parsed == ParseResult::Error) {
@@ -596,32 +587,32 @@ bool ClientConnection::startResponse() {
         client_framing_ = HopFraming::UntilClose;
         break;
     }
-    if (client_framing_ == HopFraming::UntilClose || !request_body_done_)
-        keep_alive_ = false;
-    if (proxy_.shuttingDown())
+    if (client_framing_ == HopFraming::UntilClose || !request_body_done_ || proxy_.shuttingDown())
         keep_alive_ = false;
     response_head_.clear();
     appendClientResponseHead({response_, client_framing_, response_remaining_, transfer_encoding,
                               keep_alive_, is_head_request_},
                              response_head_);
     evbuffer_drain(input, head_length);  // response_'s views are invalid from here on
-    bufferevent_write(client(), response_head_.data(), response_head_.size());
+    // The head goes out with the first part of the body, in one write.
+    evbuffer_add(client_->output(), response_head_.data(), response_head_.size());
     response_started_ = true;
     upstream_state_ = UpstreamState::ReadingBody;
     return true;
 }
 
 void ClientConnection::pumpResponseBody() {
-    evbuffer* input = bufferevent_get_input(upstream());
-    evbuffer* output = bufferevent_get_output(client());
+    StreamSocket* source = upstream();
+    evbuffer* input = source->input();
     bool done = false;
     switch (response_framing_) {
     case BodyFraming::None:
         done = true;
+        client_->flush();
         break;
     case BodyFraming::ContentLength: {
         std::size_t moved = std::min<std::uint64_t>(response_remaining_, evbuffer_get_length(input));
-        evbuffer_remove_buffer(input, output, moved);
+        client_->sendFrom(input, moved);
         response_remaining_ -= moved;
         bytes_sent_ += moved;
         done = response_remaining_ == 0;
@@ -639,39 +630,49 @@ void ClientConnection::pumpResponseBody() {
             }
             if (client_framing_ == HopFraming::Chunked) {
                 // The chunks pass on as they are: they were parsed, so they are well framed.
-                evbuffer_remove_buffer(input, output, consumed);
+                evbuffer_remove_buffer(input, client_->output(), consumed);
             } else {
                 for (auto span : payload_)
-                    evbuffer_add(output, span.data(), span.size());
+                    evbuffer_add(client_->output(), span.data(), span.size());
                 evbuffer_drain(input, consumed);
             }
             bytes_sent_ += response_decoder_.payloadBytes() - before;
             if (consumed == 0)
                 break;
         }
+        client_->flush();
         done = response_decoder_.done();
         break;
     case BodyFraming::UntilClose: {
         std::size_t length = evbuffer_get_length(input);
         bytes_sent_ += length;
-        evbuffer_remove_buffer(input, output, length);
-        break;  // done at EOF (onUpstreamEvent)
+        client_->sendFrom(input, length);
+        done = source->atEof();
+        upstream_keep_alive_ = false;
+        break;
     }
     }
+    if (closed_)
+        return;
     if (done) {
         if (evbuffer_get_length(input) > 0)
             upstream_keep_alive_ = false;  // bytes after the body: the framing was wrong
         finishResponse();
         return;
     }
+    if (source->atEof()) {
+        upstreamFailed(Failure::Reset);  // closed before the end of the body
+        return;
+    }
     // Backpressure: a slow client stops the reading of the upstream's response.
-    if (evbuffer_get_length(output) > kHighWater)
-        bufferevent_disable(upstream(), EV_READ);
+    if (evbuffer_get_length(client_->output()) > kHighWater)
+        source->pauseReading();
 }
 
 void ClientConnection::finishResponse() {
     --upstream_->in_flight;
-    releaseUpstream(upstream_keep_alive_ && request_body_done_ && !upstream_->draining);
+    releaseUpstream(upstream_keep_alive_ && request_body_done_ && !upstream_->draining &&
+                    !upstream()->atEof());
     recordRequest(status_);
     if (!keep_alive_) {
         closeAfterFlush();
@@ -682,18 +683,22 @@ void ClientConnection::finishResponse() {
 
 void ClientConnection::releaseUpstream(bool reusable) {
     upstream_state_ = UpstreamState::None;
+    if (lookup_) {
+        UpstreamPool::cancelLookup(lookup_);
+        lookup_ = nullptr;
+    }
     if (!upstream_connection_)
         return;
-    if (reusable) {
+    if (reusable)
         proxy_.pool().release(std::move(upstream_connection_));
-    } else {
+    else
         upstream_connection_.reset();
-    }
 }
 
 void ClientConnection::upstreamFailed(Failure failure) {
-    const bool stale_keep_alive = upstream_connection_ && upstream_connection_->reused &&
-                                  failure == Failure::Reset;
+    const bool stale_keep_alive =
+        upstream_connection_ && upstream_connection_->reused && failure == Failure::Reset &&
+        !response_started_;
     releaseUpstream(false);
     --upstream_->in_flight;
     ++upstream_->stats.responses[0];
@@ -720,8 +725,6 @@ void ClientConnection::upstreamFailed(Failure failure) {
         respondError(502, serviceError("upstream unavailable", pool_->name()), !request_body_done_);
         return;
     }
-    // Connect failures never sent a byte; a reset may retry only what can be sent again.
-    bool may_retry = failure == Failure::Connect || replayable_;
     if (stale_keep_alive && replayable_) {
         tried_.pop_back();  // the same upstream may be picked again, on a fresh connection
         tryNextUpstream();
@@ -729,6 +732,8 @@ void ClientConnection::upstreamFailed(Failure failure) {
     }
     logDebug("upstream " + upstream_->name() + " of service " + pool_->name() +
              (failure == Failure::Connect ? ": connect failed" : ": connection reset"));
+    // Connect failures never sent a byte; a reset may retry only what can be sent again.
+    bool may_retry = failure == Failure::Connect || replayable_;
     if (may_retry && static_cast<std::int64_t>(tried_.size()) <= settings.retries) {
         tryNextUpstream();
         return;

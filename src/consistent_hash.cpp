@@ -32,14 +32,14 @@ bool ConsistentHashBalancer::builtFor(const UpstreamList& upstreams) const {
     for (std::size_t i = 0; i < upstreams.size(); ++i) {
         const auto& member = members_[i];
         if (member.upstream.owner_before(upstreams[i]) ||
-            upstreams[i].owner_before(member.upstream) ||
-            member.weight != upstreams[i]->weight())
+            upstreams[i].owner_before(member.upstream) || member.weight != upstreams[i]->weight())
             return false;
     }
     return true;
 }
 
 void ConsistentHashBalancer::build(const UpstreamList& upstreams) {
+    ++builds_;
     ring_.clear();
     members_.clear();
     std::int64_t total_weight = 0;
@@ -78,10 +78,9 @@ std::shared_ptr<Upstream> ConsistentHashBalancer::pick(const UpstreamList& upstr
 
     std::string_view key = context.hash_value.empty() ? context.client_ip : context.hash_value;
     std::uint64_t hash = hashKey(key);
-    auto start = std::lower_bound(ring_.begin(), ring_.end(), hash,
-                                  [](const Point& point, std::uint64_t value) {
-                                      return point.hash < value;
-                                  }) -
+    auto start = std::lower_bound(
+                     ring_.begin(), ring_.end(), hash,
+                     [](const Point& point, std::uint64_t value) { return point.hash < value; }) -
                  ring_.begin();
     for (std::size_t step = 0; step < ring_.size(); ++step) {
         const auto& point = ring_[(static_cast<std::size_t>(start) + step) % ring_.size()];

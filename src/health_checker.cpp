@@ -188,6 +188,10 @@ HealthChecker::HealthChecker(event_base* base, evdns_base* dns) : base_(base), d
 
 HealthChecker::~HealthChecker() = default;
 
+void HealthChecker::stop() {
+    probes_.clear();
+}
+
 void HealthChecker::reconcile(const Registry& registry) {
     std::map<Key, std::unique_ptr<Probe>> next;
     std::set<const Upstream*> checked;
@@ -206,10 +210,11 @@ void HealthChecker::reconcile(const Registry& registry) {
                 continue;
             }
             // New, or its settings changed: (re)start, staggered over one interval.
-            auto delay = std::chrono::milliseconds(settings.interval_ms *
-                                                   static_cast<std::int64_t>(i) /
-                                                   static_cast<std::int64_t>(upstreams.size()));
-            next[key] = std::make_unique<Probe>(base_, dns_, pool->name(), upstream, settings, delay);
+            auto delay =
+                std::chrono::milliseconds(settings.interval_ms * static_cast<std::int64_t>(i) /
+                                          static_cast<std::int64_t>(upstreams.size()));
+            next[key] =
+                std::make_unique<Probe>(base_, dns_, pool->name(), upstream, settings, delay);
         }
     }
     // Checks that end: an upstream that stays without a check must not stay marked down.

@@ -81,14 +81,13 @@ class FamilyWriter {
     std::string name_;
 };
 
-template <typename Each>
-void forEachUpstream(const Registry& registry, Each each) {
+template <typename Each> void forEachUpstream(const Registry& registry, Each each) {
     for (const auto& pool : registry.services())
         for (const auto& upstream : pool->upstreams())
             each(*pool, *upstream);
 }
 
-} // namespace
+}  // namespace
 
 std::string renderMetrics(const Registry& registry, const ServerStats& stats,
                           Clock::time_point now) {
@@ -199,4 +198,4 @@ std::string renderMetrics(const Registry& registry, const ServerStats& stats,
     return out;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -10,13 +10,16 @@ std::string upstreamCountText(std::size_t count) {
 
 namespace {
 
-std::string quoted(const std::string& text) { return "'" + text + "'"; }
+std::string quoted(const std::string& text) {
+    return "'" + text + "'";
+}
 
 void describeSettings(const ServiceConfig& before, const ServiceConfig& after,
                       std::vector<std::string>& parts) {
     auto field = [&](const char* name, const std::string& old_value, const std::string& new_value) {
         if (old_value != new_value)
-            parts.push_back(std::string(name) + " " + quoted(old_value) + " -> " + quoted(new_value));
+            parts.push_back(std::string(name) + " " + quoted(old_value) + " -> " +
+                            quoted(new_value));
     };
     field("route", before.route, after.route);
     field("host", before.host, after.host);
@@ -25,7 +28,7 @@ void describeSettings(const ServiceConfig& before, const ServiceConfig& after,
         parts.push_back(std::string("strip_prefix ") + (after.strip_prefix ? "on" : "off"));
     field("hash_key", before.hash_key, after.hash_key);
     if (before.health_check != after.health_check)
-        parts.push_back(!after.health_check   ? "health check removed"
+        parts.push_back(!after.health_check    ? "health check removed"
                         : !before.health_check ? "health check added"
                                                : "health check changed");
 }
@@ -35,8 +38,9 @@ void describeUpstreams(const ServiceConfig* before, const ServiceConfig& after,
     for (const auto& upstream : after.upstreams) {
         const UpstreamConfig* old = before ? before->findUpstream(upstream.address) : nullptr;
         if (!old)
-            parts.push_back("added " + upstream.address +
-                            (upstream.weight != 1 ? " weight " + std::to_string(upstream.weight) : ""));
+            parts.push_back(
+                "added " + upstream.address +
+                (upstream.weight != 1 ? " weight " + std::to_string(upstream.weight) : ""));
         else if (old->weight != upstream.weight)
             parts.push_back("weight of " + upstream.address + " " + std::to_string(old->weight) +
                             " -> " + std::to_string(upstream.weight));
@@ -48,7 +52,7 @@ void describeUpstreams(const ServiceConfig* before, const ServiceConfig& after,
             parts.push_back("removed " + upstream.address);
 }
 
-} // namespace
+}  // namespace
 
 std::string describeServiceChange(const ServiceConfig* before, const ServiceConfig* after) {
     const ServiceConfig& named = after ? *after : *before;
@@ -69,4 +73,4 @@ std::string describeServiceChange(const ServiceConfig* before, const ServiceConf
     return line + " (" + upstreamCountText(after->upstreams.size()) + ")";
 }
 
-} // namespace switchboard
+}  // namespace switchboard

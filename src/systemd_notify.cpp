@@ -13,13 +13,13 @@ namespace {
 
 std::string oneLine(std::string_view text) {
     std::string line(text);
-    for (char &c : line)
+    for (char& c : line)
         if (c == '\n' || c == '\r')
             c = ' ';
     return line;
 }
 
-void send(const std::string &message) {
+void send(const std::string& message) {
     // sd_notify() looks NOTIFY_SOCKET up on every call and answers 0 when it is unset; the
     // variable is kept (unset_environment = 0) because there is more to say later.
     int sent = sd_notify(0, message.c_str());
@@ -27,7 +27,7 @@ void send(const std::string &message) {
         logDebug("sd_notify(\"" + oneLine(message) + "\") failed: " + std::strerror(-sent));
 }
 
-} // namespace
+}  // namespace
 
 std::string readyMessage(std::string_view status) {
     return "READY=1\n" + statusMessage(status);
@@ -73,4 +73,4 @@ void status(std::string_view text) {
     send(statusMessage(text));
 }
 
-} // namespace switchboard::systemd
+}  // namespace switchboard::systemd

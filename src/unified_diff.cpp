@@ -62,11 +62,12 @@ std::optional<std::vector<Edit>> shortestEdits(const std::vector<Line>& a, std::
     for (std::ptrdiff_t d = 0; d <= max_d && found_d < 0; ++d) {
         trace.emplace_back(v.begin() + (offset - d), v.begin() + (offset + d + 1));
         for (std::ptrdiff_t k = -d; k <= d; k += 2) {
-            std::ptrdiff_t x = (k == -d || (k != d && at(k - 1) < at(k + 1))) ? at(k + 1)
-                                                                              : at(k - 1) + 1;
+            std::ptrdiff_t x =
+                (k == -d || (k != d && at(k - 1) < at(k + 1))) ? at(k + 1) : at(k - 1) + 1;
             std::ptrdiff_t y = x - k;
             while (x < n && y < m &&
-                   a[a_begin + static_cast<std::size_t>(x)] == b[b_begin + static_cast<std::size_t>(y)]) {
+                   a[a_begin + static_cast<std::size_t>(x)] ==
+                       b[b_begin + static_cast<std::size_t>(y)]) {
                 ++x;
                 ++y;
             }
@@ -154,7 +155,7 @@ void appendLine(std::string& out, char prefix, const Line& line) {
         out += "\\ No newline at end of file\n";
 }
 
-} // namespace
+}  // namespace
 
 std::string unifiedDiff(std::string_view before, std::string_view after, std::string_view name,
                         int context) {
@@ -220,4 +221,4 @@ std::string unifiedDiff(std::string_view before, std::string_view after, std::st
     return out;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -100,4 +100,4 @@ class AdminApi {
     ChangeJournal journal_;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

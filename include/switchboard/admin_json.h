@@ -18,8 +18,7 @@ namespace switchboard {
 // A value read from a request body, or what is wrong with it. `field` names the offending
 // member ("upstreams[1].weight"; "" for the body as a whole) and `error` says what is wrong,
 // naming the field too, so the message alone is enough for a human.
-template <typename T>
-struct JsonInput {
+template <typename T> struct JsonInput {
     std::optional<T> value;
     std::string field;
     std::string error;
@@ -67,4 +66,4 @@ JsonPtr serviceStateJson(const ServiceConfig& service, const ServicePool* runtim
 // "up", "down" or "draining".
 const char* upstreamStateName(const Upstream& upstream, Clock::time_point now);
 
-} // namespace switchboard
+}  // namespace switchboard

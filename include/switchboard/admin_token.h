@@ -18,4 +18,4 @@ std::optional<std::string_view> bearerToken(const char* authorization);
 // exit, the length difference included.
 bool tokenMatches(std::string_view expected, std::string_view given);
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -51,4 +51,4 @@ class ChangeJournal {
     std::deque<ChangeRecord> records_;  // oldest first
 };
 
-} // namespace switchboard
+}  // namespace switchboard

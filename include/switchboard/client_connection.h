@@ -8,6 +8,7 @@
 #include "switchboard/http_parser.h"
 #include "switchboard/message_rewrite.h"
 #include "switchboard/registry.h"
+#include "switchboard/stream_socket.h"
 #include "switchboard/upstream_pool.h"
 
 namespace switchboard {
@@ -18,13 +19,13 @@ class Proxy;
 // connection are served one at a time, in order (pipelined requests wait in the input
 // buffer). It deletes itself when the connection ends.
 //
-// Memory is bounded per connection: the client's input stops being read above a high-water
-// mark, and each direction of a body stops reading from its source while the destination's
-// output buffer is above kHighWater, resuming below kLowWater.
-class ClientConnection {
+// Memory is bounded per connection: the client's input stops being read above a limit, and
+// each direction of a body stops reading from its source while the destination's output
+// buffer is above kHighWater, resuming below kLowWater.
+class ClientConnection final : public UpstreamConnectHandler {
   public:
     ClientConnection(Proxy& proxy, evutil_socket_t fd, std::string client_ip);
-    ~ClientConnection();
+    ~ClientConnection() override;
     ClientConnection(const ClientConnection&) = delete;
     ClientConnection& operator=(const ClientConnection&) = delete;
 
@@ -35,6 +36,14 @@ class ClientConnection {
     static constexpr std::size_t kHighWater = 256 * 1024;
     static constexpr std::size_t kLowWater = 64 * 1024;
 
+    // StreamSocketHandler and UpstreamConnectHandler: events of both sockets.
+    void onReadable(StreamSocket& socket) override;
+    void onWritable(StreamSocket& socket) override;
+    void onError(StreamSocket& socket, bool timed_out) override;
+    void onConnected(StreamSocket& socket) override;
+    void onConnecting(std::unique_ptr<UpstreamConnection> connection) override;
+    void onConnectFailed(const std::string& reason) override;
+
   private:
     enum class State {
         ReadingHead,  // waiting for (the rest of) a request head
@@ -43,28 +52,24 @@ class ClientConnection {
     };
     enum class UpstreamState { None, Connecting, Sending, AwaitingHead, ReadingBody };
     enum class Failure { Connect, Reset, Timeout, BadResponse };
+    struct CallbackScope;
 
     // Client side.
-    static void onClientRead(bufferevent*, void* arg);
-    static void onClientWrite(bufferevent*, void* arg);
-    static void onClientEvent(bufferevent*, short what, void* arg);
-    struct CallbackScope;
+    void clientReadable();
+    void clientGone(bool timed_out);
     void serveInput();
+    bool startNextRequest();
     void waitForNextRequest();
-    bool startNextRequest();  // false when no complete head is available
-    void beginForwarding();
     void respondError(int status, const std::string& body, bool close);
     void closeNow();
     void closeAfterFlush();
 
     // Upstream side.
-    static void onUpstreamRead(bufferevent*, void* arg);
-    static void onUpstreamWrite(bufferevent*, void* arg);
-    static void onUpstreamEvent(bufferevent*, short what, void* arg);
+    void upstreamReadable();
+    void upstreamBroke(bool timed_out);
     void tryNextUpstream();
-    void attachUpstream(std::unique_ptr<UpstreamConnection> connection);
     void sendRequest();
-    bool pumpRequestBody();  // false when the connection was closed
+    void pumpRequestBody();
     void readResponse();
     bool startResponse();
     void pumpResponseBody();
@@ -73,11 +78,12 @@ class ClientConnection {
     void releaseUpstream(bool reusable);
     void recordRequest(int status);
 
-    bufferevent* client() const { return client_.get(); }
-    bufferevent* upstream() const { return upstream_connection_ ? upstream_connection_->bev.get() : nullptr; }
+    StreamSocket* upstream() const {
+        return upstream_connection_ ? upstream_connection_->socket.get() : nullptr;
+    }
 
     Proxy& proxy_;
-    BuffereventPtr client_;
+    std::unique_ptr<StreamSocket> client_;
     std::string client_ip_;
     State state_ = State::ReadingHead;
     bool closed_ = false;
@@ -108,6 +114,7 @@ class ClientConnection {
     std::shared_ptr<Upstream> upstream_;
     std::vector<const Upstream*> tried_;
     std::unique_ptr<UpstreamConnection> upstream_connection_;
+    evdns_getaddrinfo_request* lookup_ = nullptr;
     UpstreamState upstream_state_ = UpstreamState::None;
     ResponseHead response_;
     BodyFraming response_framing_ = BodyFraming::None;

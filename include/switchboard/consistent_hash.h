@@ -39,6 +39,8 @@ class ConsistentHashBalancer final : public Balancer {
                                    const PickContext& context) override;
 
     std::size_t ringSize() const { return ring_.size(); }
+    // How many times the ring was built (tests: once per upstream list).
+    std::size_t builds() const { return builds_; }
 
   private:
     struct Point {
@@ -57,6 +59,7 @@ class ConsistentHashBalancer final : public Balancer {
         std::int64_t weight;
     };
     std::vector<Member> members_;
+    std::size_t builds_ = 0;
 };
 
 } // namespace switchboard

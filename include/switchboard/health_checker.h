@@ -42,7 +42,7 @@ class HealthChecker {
     void reconcile(const Registry& registry);
 
     // Stops every check (shutdown), clearing no state.
-    void stop() { probes_.clear(); }
+    void stop();
 
     std::size_t checkCount() const { return probes_.size(); }
 

@@ -33,4 +33,4 @@ std::string renderMetrics(const Registry& registry, const ServerStats& stats,
 // A label value with \ " and newline escaped as the format requires.
 std::string escapeLabelValue(std::string_view value);
 
-} // namespace switchboard
+}  // namespace switchboard

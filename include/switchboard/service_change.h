@@ -19,4 +19,4 @@ std::string describeServiceChange(const ServiceConfig* before, const ServiceConf
 // "1 upstream", "2 upstreams".
 std::string upstreamCountText(std::size_t count);
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -36,4 +36,4 @@ std::string statusText(std::size_t services, std::size_t upstreams,
 // CLOCK_MONOTONIC in microseconds, the clock systemd compares MONOTONIC_USEC against.
 std::uint64_t monotonicMicroseconds();
 
-} // namespace switchboard::systemd
+}  // namespace switchboard::systemd

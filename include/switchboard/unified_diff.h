@@ -21,4 +21,4 @@ namespace switchboard {
 std::string unifiedDiff(std::string_view before, std::string_view after, std::string_view name,
                         int context = 3);
 
-} // namespace switchboard
+}  // namespace switchboard

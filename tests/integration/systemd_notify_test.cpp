@@ -48,7 +48,7 @@ class SystemdNotifyTest : public ::testing::Test {
 
     // Expects RELOADING=1 with a MONOTONIC_USEC taken during the reload, then READY=1;
     // returns the STATUS= of the READY message.
-    std::string expectReloadBracket(const std::function<void()> &trigger, pid_t pid) {
+    std::string expectReloadBracket(const std::function<void()>& trigger, pid_t pid) {
         std::uint64_t before = monotonicUsec();
         trigger();
         auto reloading = socket.receive();
@@ -146,10 +146,10 @@ TEST_F(SystemdNotifyTest, ReloadRefusedForAnUnbindableListenerStillEndsWithReady
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(held, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+    ASSERT_EQ(::bind(held, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
     ASSERT_EQ(::listen(held, 1), 0);
     socklen_t length = sizeof address;
-    getsockname(held, reinterpret_cast<sockaddr *>(&address), &length);
+    getsockname(held, reinterpret_cast<sockaddr*>(&address), &length);
     int busy_port = ntohs(address.sin_port);
 
     writeFile(config, oneService(proxy_port, admin_port));
@@ -179,4 +179,4 @@ TEST_F(SystemdNotifyTest, AnUnreachableNotifySocketChangesNothing) {
     EXPECT_EQ(switchboard.stop(), 0) << switchboard.log();
 }
 
-} // namespace
+}  // namespace

@@ -22,16 +22,19 @@ std::string refusal(const std::string& body) {
     return parsed.field + "|" + parsed.error;
 }
 
-} // namespace
+}  // namespace
 
 TEST(ParseJsonObject, RefusesWhatIsNotOneObject) {
     EXPECT_TRUE(parseJsonObject(R"( {"a": 1} )"));
-    for (const char* bad : {"", "   ", "{", "{\"a\":}", "[1]", "\"x\"", "1", "{} {}", "{}x", "null"}) {
+    for (const char* bad :
+         {"", "   ", "{", "{\"a\":}", "[1]", "\"x\"", "1", "{} {}", "{}x", "null"}) {
         auto parsed = parseJsonObject(bad);
         EXPECT_FALSE(parsed) << bad;
         EXPECT_FALSE(parsed.error.empty()) << bad;
     }
     EXPECT_NE(parseJsonObject("{\"a\": tru}").error.find("malformed JSON"), std::string::npos);
+    // A NUL would cut the string short: refused rather than truncated.
+    EXPECT_FALSE(parseJsonObject(R"({"route": "/a\u0000b"})"));
 }
 
 TEST(ParseServiceJson, EmptyBodyGivesTheFileDefaults) {
@@ -66,7 +69,8 @@ TEST(ParseServiceJson, EveryKeyOfTheTomlTable) {
 
 TEST(ParseServiceJson, WrongTypesNameTheField) {
     EXPECT_EQ(refusal(R"({"route": 5})"), "route|route must be a string");
-    EXPECT_EQ(refusal(R"({"strip_prefix": "yes"})"), "strip_prefix|strip_prefix must be true or false");
+    EXPECT_EQ(refusal(R"({"strip_prefix": "yes"})"),
+              "strip_prefix|strip_prefix must be true or false");
     EXPECT_EQ(refusal(R"({"upstreams": "127.0.0.1:1"})"), "upstreams|upstreams must be an array");
     EXPECT_EQ(refusal(R"({"upstreams": ["127.0.0.1:1", 7]})").substr(0, 13), "upstreams[1]|");
     EXPECT_EQ(refusal(R"({"upstreams": [{"address": "127.0.0.1:1", "weight": 2.5}]})"),
@@ -75,7 +79,8 @@ TEST(ParseServiceJson, WrongTypesNameTheField) {
               "upstreams[0].weight|upstreams[0].weight must be an integer");
     EXPECT_EQ(refusal(R"({"upstreams": [{"weight": 2}]})"),
               "upstreams[0].address|upstreams[0] needs an address");
-    EXPECT_EQ(refusal(R"({"health_check": []})"), "health_check|health_check must be an object (or null)");
+    EXPECT_EQ(refusal(R"({"health_check": []})"),
+              "health_check|health_check must be an object (or null)");
     EXPECT_EQ(refusal(R"({"health_check": {"rise": true}})"),
               "health_check.rise|health_check.rise must be an integer");
     EXPECT_EQ(refusal(R"({"host": null})"), "host|host must be a string");
@@ -88,16 +93,20 @@ TEST(ParseServiceJson, ValuesAreCheckedLikeTheFile) {
     EXPECT_EQ(refusal(R"({"hash_key": "cookie"})").substr(0, 9), "hash_key|");
     EXPECT_EQ(refusal(R"({"host": "a b"})").substr(0, 5), "host|");
     EXPECT_EQ(refusal(R"({"upstreams": [{"address": "127.0.0.1:1", "weight": 0}]})"),
-              "upstreams[0].weight|upstreams[0].weight: invalid weight 0: must be an integer from 1 to 1000");
-    EXPECT_EQ(refusal(R"({"upstreams": [{"address": "127.0.0.1:1", "weight": 1001}]})").substr(0, 20),
-              "upstreams[0].weight|");
+              "upstreams[0].weight|upstreams[0].weight: invalid weight 0: must be an integer from "
+              "1 to 1000");
+    EXPECT_EQ(
+        refusal(R"({"upstreams": [{"address": "127.0.0.1:1", "weight": 1001}]})").substr(0, 20),
+        "upstreams[0].weight|");
     EXPECT_EQ(refusal(R"({"upstreams": ["127.0.0.1:0"]})").substr(0, 13), "upstreams[0]|");
     EXPECT_EQ(refusal(R"({"upstreams": ["bad_host:80"]})").substr(0, 13), "upstreams[0]|");
     EXPECT_EQ(refusal(R"({"upstreams": ["127.0.0.1:1", "127.0.0.1:1"]})"),
               "upstreams[1]|upstreams[1]: duplicate upstream '127.0.0.1:1' in service 'apiA'");
-    EXPECT_EQ(refusal(R"({"health_check": {"interval_ms": 5}})"),
-              "health_check.interval_ms|health_check.interval_ms must be from 10 to 3600000, not 5");
-    EXPECT_EQ(refusal(R"({"health_check": {"path": "healthz"}})").substr(0, 18), "health_check.path|");
+    EXPECT_EQ(
+        refusal(R"({"health_check": {"interval_ms": 5}})"),
+        "health_check.interval_ms|health_check.interval_ms must be from 10 to 3600000, not 5");
+    EXPECT_EQ(refusal(R"({"health_check": {"path": "healthz"}})").substr(0, 18),
+              "health_check.path|");
 }
 
 TEST(ParseServiceJson, UnknownRepeatedAndMismatchedKeysAreErrors) {
@@ -122,19 +131,31 @@ TEST(ParseServiceJson, HealthCheckLimitsAgreeWithTheFileLoader) {
         const char* key;
         std::int64_t value;
     };
-    const Case cases[] = {{"interval_ms", 9},  {"interval_ms", 10}, {"interval_ms", 3600000},
-                          {"interval_ms", 3600001}, {"timeout_ms", 0}, {"timeout_ms", 1},
-                          {"timeout_ms", 3600000}, {"timeout_ms", 3600001}, {"rise", 0},
-                          {"rise", 1}, {"rise", 100}, {"rise", 101}, {"fall", 0}, {"fall", 100},
+    const Case cases[] = {{"interval_ms", 9},
+                          {"interval_ms", 10},
+                          {"interval_ms", 3600000},
+                          {"interval_ms", 3600001},
+                          {"timeout_ms", 0},
+                          {"timeout_ms", 1},
+                          {"timeout_ms", 3600000},
+                          {"timeout_ms", 3600001},
+                          {"rise", 0},
+                          {"rise", 1},
+                          {"rise", 100},
+                          {"rise", 101},
+                          {"fall", 0},
+                          {"fall", 100},
                           {"fall", 101}};
     for (const auto& c : cases) {
         std::string value = std::to_string(c.value);
-        auto from_json = parseService(std::string(R"({"health_check": {")") + c.key + "\": " + value + "}}");
+        auto from_json =
+            parseService(std::string(R"({"health_check": {")") + c.key + "\": " + value + "}}");
         auto from_file = parseConfigText(std::string("[services.apiA]\nupstreams = []\n"
                                                      "[services.apiA.health_check]\n") +
                                              c.key + " = " + value + "\n",
                                          "t.toml");
-        EXPECT_EQ(static_cast<bool>(from_json), from_file.config.has_value()) << c.key << "=" << value;
+        EXPECT_EQ(static_cast<bool>(from_json), from_file.config.has_value())
+            << c.key << "=" << value;
     }
 }
 

@@ -26,8 +26,8 @@ TEST(ChangeJournal, NewestFirstAndBounded) {
     EXPECT_EQ(newest[0].call, "call 5");
     EXPECT_EQ(newest[2].call, "call 3");
     EXPECT_EQ(journal.newestFirst(1).size(), 1u);
-    EXPECT_TRUE(std::regex_match(newest[0].time,
-                                 std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
+    EXPECT_TRUE(
+        std::regex_match(newest[0].time, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
         << newest[0].time;
 }
 
@@ -48,13 +48,15 @@ TEST(ChangeRecord, JsonEmbedsBeforeAndAfterAsValues) {
     record.after = R"({"upstreams":[{"address":"127.0.0.1:1","weight":1}]})";
     record.status = 201;
     record.message = "service apiA: added 127.0.0.1:1 (1 upstream)";
-    EXPECT_EQ(record.toJson(),
-              R"({"time":"2023-11-14T22:13:20.123Z","peer":"127.0.0.1",)"
-              R"("call":"POST /services/apiA/upstreams","service":"apiA",)"
-              R"("before":{"upstreams":[]},"after":{"upstreams":[{"address":"127.0.0.1:1","weight":1}]},)"
-              R"("status":201,"message":"service apiA: added 127.0.0.1:1 (1 upstream)"})");
+    EXPECT_EQ(
+        record.toJson(),
+        R"({"time":"2023-11-14T22:13:20.123Z","peer":"127.0.0.1",)"
+        R"("call":"POST /services/apiA/upstreams","service":"apiA",)"
+        R"("before":{"upstreams":[]},"after":{"upstreams":[{"address":"127.0.0.1:1","weight":1}]},)"
+        R"j("status":201,"message":"service apiA: added 127.0.0.1:1 (1 upstream)"})j");
     ChangeRecord reload;
     reload.call = "SIGHUP";
-    EXPECT_NE(reload.toJson().find(R"("service":null,"before":null,"after":null)"), std::string::npos)
+    EXPECT_NE(reload.toJson().find(R"("service":null,"before":null,"after":null)"),
+              std::string::npos)
         << reload.toJson();
 }

@@ -32,7 +32,7 @@ bool hasLine(const std::string& text, const std::string& line) {
     return false;
 }
 
-} // namespace
+}  // namespace
 
 TEST(EscapeLabelValue, BackslashQuoteNewline) {
     EXPECT_EQ(escapeLabelValue("plain"), "plain");
@@ -57,37 +57,39 @@ TEST(RenderMetrics, CountersOfServicesAndUpstreams) {
     stats.client_connections = 7;
 
     std::string text = renderMetrics(registry, stats);
-    for (const char* line : {
-             R"(switchboard_requests_total{service="apiA",class="2xx"} 2)",
-             R"(switchboard_requests_total{service="apiA",class="5xx"} 1)",
-             R"(switchboard_requests_total{service="apiA",class="1xx"} 0)",
-             R"(switchboard_request_duration_seconds_bucket{service="apiA",le="0.001"} 0)",
-             R"(switchboard_request_duration_seconds_bucket{service="apiA",le="0.005"} 1)",
-             R"(switchboard_request_duration_seconds_bucket{service="apiA",le="0.25"} 2)",
-             R"(switchboard_request_duration_seconds_bucket{service="apiA",le="10"} 2)",
-             R"(switchboard_request_duration_seconds_bucket{service="apiA",le="+Inf"} 3)",
-             R"(switchboard_request_duration_seconds_sum{service="apiA"} 20.203)",
-             R"(switchboard_request_duration_seconds_count{service="apiA"} 3)",
-             R"(switchboard_upstream_requests_total{service="apiA",upstream="127.0.0.1:1"} 3)",
-             R"(switchboard_upstream_responses_total{service="apiA",upstream="127.0.0.1:1",class="2xx"} 2)",
-             R"(switchboard_upstream_responses_total{service="apiA",upstream="127.0.0.1:1",class="failed"} 1)",
-             R"(switchboard_upstream_up{service="apiA",upstream="127.0.0.1:1"} 1)",
-             R"(switchboard_upstream_up{service="apiA",upstream="127.0.0.1:2"} 0)",
-             R"(switchboard_upstream_in_flight{service="apiA",upstream="127.0.0.1:1"} 1)",
-             R"(switchboard_upstream_weight{service="apiA",upstream="127.0.0.1:2"} 1)",
-             R"(switchboard_reloads_total{result="ok"} 4)",
-             R"(switchboard_reloads_total{result="failed"} 0)",
-             R"(switchboard_config_saves_total{result="failed"} 1)",
-             R"(switchboard_client_connections 7)",
-             R"(switchboard_services 1)",
-             R"(switchboard_upstreams 2)",
-         })
+    for (
+        const char* line : {
+            R"(switchboard_requests_total{service="apiA",class="2xx"} 2)",
+            R"(switchboard_requests_total{service="apiA",class="5xx"} 1)",
+            R"(switchboard_requests_total{service="apiA",class="1xx"} 0)",
+            R"(switchboard_request_duration_seconds_bucket{service="apiA",le="0.001"} 0)",
+            R"(switchboard_request_duration_seconds_bucket{service="apiA",le="0.005"} 1)",
+            R"(switchboard_request_duration_seconds_bucket{service="apiA",le="0.25"} 2)",
+            R"(switchboard_request_duration_seconds_bucket{service="apiA",le="10"} 2)",
+            R"(switchboard_request_duration_seconds_bucket{service="apiA",le="+Inf"} 3)",
+            R"(switchboard_request_duration_seconds_sum{service="apiA"} 20.203)",
+            R"(switchboard_request_duration_seconds_count{service="apiA"} 3)",
+            R"(switchboard_upstream_requests_total{service="apiA",upstream="127.0.0.1:1"} 3)",
+            R"(switchboard_upstream_responses_total{service="apiA",upstream="127.0.0.1:1",class="2xx"} 2)",
+            R"(switchboard_upstream_responses_total{service="apiA",upstream="127.0.0.1:1",class="failed"} 1)",
+            R"(switchboard_upstream_up{service="apiA",upstream="127.0.0.1:1"} 1)",
+            R"(switchboard_upstream_up{service="apiA",upstream="127.0.0.1:2"} 0)",
+            R"(switchboard_upstream_in_flight{service="apiA",upstream="127.0.0.1:1"} 1)",
+            R"(switchboard_upstream_weight{service="apiA",upstream="127.0.0.1:2"} 1)",
+            R"(switchboard_reloads_total{result="ok"} 4)",
+            R"(switchboard_reloads_total{result="failed"} 0)",
+            R"(switchboard_config_saves_total{result="failed"} 1)",
+            R"(switchboard_client_connections 7)",
+            R"(switchboard_services 1)",
+            R"(switchboard_upstreams 2)",
+        })
         EXPECT_TRUE(hasLine(text, line)) << line << "\n" << text;
 }
 
 // The rules `promtool check metrics` applies to the exposition format.
 TEST(RenderMetrics, WellFormedExposition) {
-    Registry registry = registryWith({{"apiA", {"127.0.0.1:1"}}, {"b.x-y_z", {"[::1]:2", "h.local:3"}}});
+    Registry registry =
+        registryWith({{"apiA", {"127.0.0.1:1"}}, {"b.x-y_z", {"[::1]:2", "h.local:3"}}});
     std::string text = renderMetrics(registry, ServerStats{});
     ASSERT_FALSE(text.empty());
     EXPECT_EQ(text.back(), '\n');
@@ -126,8 +128,9 @@ TEST(RenderMetrics, WellFormedExposition) {
                     name.substr(current.size()) == suffix)
                     family = current;
         EXPECT_EQ(family, current) << "sample outside its family: " << line;
-        if (types[current] == "counter")
+        if (types[current] == "counter") {
             EXPECT_TRUE(name.size() > 6 && name.substr(name.size() - 6) == "_total") << name;
+        }
     }
     EXPECT_EQ(types["switchboard_request_duration_seconds"], "histogram");
     EXPECT_EQ(types["switchboard_upstream_up"], "gauge");

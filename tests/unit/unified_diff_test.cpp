@@ -78,7 +78,7 @@ std::string applyPatch(const std::string& original, const std::string& diff) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
 TEST(UnifiedDiff, EqualTextsGiveNothing) {
     EXPECT_EQ(unifiedDiff("", "", "f"), "");
@@ -128,7 +128,8 @@ TEST(UnifiedDiff, IsMinimal) {
     std::istringstream in(diff);
     std::string line;
     while (std::getline(in, line))
-        changes += (line[0] == '+' || line[0] == '-') && line.rfind("---", 0) && line.rfind("+++", 0);
+        changes +=
+            (line[0] == '+' || line[0] == '-') && line.rfind("---", 0) && line.rfind("+++", 0);
     EXPECT_EQ(changes, 2) << diff;
 }
 
@@ -159,8 +160,10 @@ TEST(UnifiedDiff, RandomEditsApplyBackExactly) {
         if (random() % 4 == 0 && !after.empty())
             after.pop_back();
         std::string diff = unifiedDiff(before, after, "f", static_cast<int>(random() % 4));
-        EXPECT_EQ(applyPatch(before, diff), after) << "before:\n" << before << "\nafter:\n"
-                                                   << after << "\ndiff:\n" << diff;
+        EXPECT_EQ(applyPatch(before, diff), after) << "before:\n"
+                                                   << before << "\nafter:\n"
+                                                   << after << "\ndiff:\n"
+                                                   << diff;
     }
 }
 

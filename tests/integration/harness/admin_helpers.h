@@ -22,14 +22,26 @@ namespace harness {
 // one is set.
 class AdminTest : public ::testing::Test {
   protected:
+    // Ports from freePort() can be taken by another test's process before switchboard binds
+    // them, and then that process answers /healthz; so a start counts only when this
+    // switchboard logged that it bound both listeners, and is retried on fresh ports.
     void start(const std::string& services, const std::string& token = "") {
         token_ = token;
-        std::string head = configHead(proxy_port, admin_port);
-        if (!token.empty())
-            head += "token = \"" + token + "\"\n";
-        writeFile(path(), head + services);
-        switchboard = std::make_unique<SwitchboardProcess>(path(), proxy_port, admin_port);
-        ASSERT_TRUE(switchboard->started()) << switchboard->log();
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            std::string head = configHead(proxy_port, admin_port);
+            if (!token.empty())
+                head += "token = \"" + token + "\"\n";
+            writeFile(path(), head + services);
+            switchboard = std::make_unique<SwitchboardProcess>(path(), proxy_port, admin_port);
+            if (switchboard->started() && switchboard->waitForLog("started with") &&
+                switchboard->running())
+                return;
+            last_log_ = switchboard->log();
+            switchboard.reset();
+            proxy_port = freePort();
+            admin_port = freePort();
+        }
+        FAIL() << "switchboard did not start:\n" << last_log_;
     }
 
     HttpResponse admin(const std::string& method, const std::string& target,
@@ -48,6 +60,7 @@ class AdminTest : public ::testing::Test {
     int admin_port = freePort();
     std::unique_ptr<SwitchboardProcess> switchboard;
     std::string token_;
+    std::string last_log_;
 };
 
 // The JSON text without the top-level member `key` (cJSON's compact form), to compare a dry
@@ -74,4 +87,4 @@ inline std::optional<double> metricValue(const std::string& text, const std::str
     return std::nullopt;
 }
 
-} // namespace harness
+}  // namespace harness

@@ -11,8 +11,8 @@
 
 namespace harness {
 
-ScopedEnv::ScopedEnv(std::string name, const std::string &value) : name_(std::move(name)) {
-    if (const char *old = std::getenv(name_.c_str()))
+ScopedEnv::ScopedEnv(std::string name, const std::string& value) : name_(std::move(name)) {
+    if (const char* old = std::getenv(name_.c_str()))
         old_value_ = old;
     ::setenv(name_.c_str(), value.c_str(), 1);
 }
@@ -34,7 +34,7 @@ NotifySocket::NotifySocket(std::string path) : path_(std::move(path)) {
     address.sun_family = AF_UNIX;
     std::memcpy(address.sun_path, path_.c_str(), path_.size() + 1);
     int one = 1;
-    if (::bind(fd_, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0 ||
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
         ::setsockopt(fd_, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0) {
         ::close(fd_);
         fd_ = -1;
@@ -67,7 +67,7 @@ std::optional<NotifyMessage> NotifySocket::receive(int timeout_ms) {
         return std::nullopt;
     NotifyMessage message;
     message.text.assign(data, static_cast<std::size_t>(n));
-    for (cmsghdr *c = CMSG_FIRSTHDR(&header); c; c = CMSG_NXTHDR(&header, c))
+    for (cmsghdr* c = CMSG_FIRSTHDR(&header); c; c = CMSG_NXTHDR(&header, c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
             ucred credentials;
             std::memcpy(&credentials, CMSG_DATA(c), sizeof credentials);
@@ -87,8 +87,8 @@ std::optional<NotifyMessage> NotifySocket::receive(int timeout_ms) {
     return message;
 }
 
-std::optional<NotifyMessage> NotifySocket::receiveUntil(const std::string &key, int timeout_ms,
-                                                        std::string *skipped) {
+std::optional<NotifyMessage> NotifySocket::receiveUntil(const std::string& key, int timeout_ms,
+                                                        std::string* skipped) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (true) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -106,4 +106,4 @@ std::optional<NotifyMessage> NotifySocket::receiveUntil(const std::string &key, 
     }
 }
 
-} // namespace harness
+}  // namespace harness

@@ -13,10 +13,10 @@ namespace harness {
 // moments of a test: the environment is process-wide.
 class ScopedEnv {
   public:
-    ScopedEnv(std::string name, const std::string &value);
+    ScopedEnv(std::string name, const std::string& value);
     ~ScopedEnv();
-    ScopedEnv(const ScopedEnv &) = delete;
-    ScopedEnv &operator=(const ScopedEnv &) = delete;
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
 
   private:
     std::string name_;
@@ -30,8 +30,8 @@ struct NotifyMessage {
     std::map<std::string, std::string> fields;
     pid_t sender_pid = -1;
 
-    bool has(const std::string &key) const { return fields.count(key) != 0; }
-    std::string get(const std::string &key) const {
+    bool has(const std::string& key) const { return fields.count(key) != 0; }
+    std::string get(const std::string& key) const {
         auto found = fields.find(key);
         return found == fields.end() ? "" : found->second;
     }
@@ -42,21 +42,21 @@ class NotifySocket {
   public:
     explicit NotifySocket(std::string path);
     ~NotifySocket();
-    NotifySocket(const NotifySocket &) = delete;
-    NotifySocket &operator=(const NotifySocket &) = delete;
+    NotifySocket(const NotifySocket&) = delete;
+    NotifySocket& operator=(const NotifySocket&) = delete;
 
     bool ok() const { return fd_ >= 0; }
-    const std::string &path() const { return path_; }
+    const std::string& path() const { return path_; }
     // The next datagram, or nothing after timeout_ms.
     std::optional<NotifyMessage> receive(int timeout_ms = 5000);
     // Receives until a message with `key` arrives (returned), or nothing after timeout_ms.
     // Messages skipped on the way are appended to `skipped` when given.
-    std::optional<NotifyMessage> receiveUntil(const std::string &key, int timeout_ms = 5000,
-                                              std::string *skipped = nullptr);
+    std::optional<NotifyMessage> receiveUntil(const std::string& key, int timeout_ms = 5000,
+                                              std::string* skipped = nullptr);
 
   private:
     std::string path_;
     int fd_ = -1;
 };
 
-} // namespace harness
+}  // namespace harness

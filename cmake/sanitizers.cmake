@@ -1,0 +1,16 @@
+# SWITCHBOARD_SANITIZE: build everything (library, binary, tests) with AddressSanitizer and
+# UndefinedBehaviorSanitizer. -fno-sanitize-recover=all turns every UBSan finding into an
+# abort, so a finding fails the test that triggered it instead of scrolling past in a log.
+# Included before any target is defined: the flags apply to every target of the build.
+option(SWITCHBOARD_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+
+if(SWITCHBOARD_SANITIZE)
+  set(SWITCHBOARD_SANITIZER_FLAGS
+    -fsanitize=address,undefined
+    -fno-sanitize-recover=all
+    -fno-omit-frame-pointer)
+  add_compile_options(${SWITCHBOARD_SANITIZER_FLAGS})
+  add_link_options(-fsanitize=address,undefined)
+  # The sanitizers' own headers know; this lets code skip what sanitizers cannot follow.
+  add_compile_definitions(SWITCHBOARD_SANITIZE=1)
+endif()

@@ -1,0 +1,239 @@
+#include "switchboard/stream_socket.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace switchboard {
+
+namespace {
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+bool wouldBlock(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
+
+void setNoDelay(evutil_socket_t fd) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+} // namespace
+
+// Marks the socket's destruction for the caller up the stack while a handler runs.
+class DestructionWatch {
+  public:
+    explicit DestructionWatch(bool*& slot) : slot_(slot), outer_(slot) { slot_ = &destroyed_; }
+    ~DestructionWatch() {
+        if (!destroyed_)
+            slot_ = outer_;
+        else if (outer_)
+            *outer_ = true;
+    }
+    bool destroyed() const { return destroyed_; }
+
+  private:
+    bool*& slot_;
+    bool* outer_;
+    bool destroyed_ = false;
+};
+
+StreamSocket::StreamSocket(event_base* base, evutil_socket_t fd, StreamSocketHandler* handler)
+    : fd_(fd), handler_(handler), input_(evbuffer_new()), output_(evbuffer_new()) {
+    evutil_make_socket_nonblocking(fd_);
+    setNoDelay(fd_);
+    event_.reset(event_new(base, fd_, EV_READ | EV_WRITE | EV_PERSIST | EV_ET, onEvent, this));
+    event_add(event_.get(), nullptr);
+}
+
+StreamSocket::~StreamSocket() {
+    if (destroyed_)
+        *destroyed_ = true;
+    event_.reset();
+    ::close(fd_);
+}
+
+StreamSocket* StreamSocket::connectTo(event_base* base, const sockaddr* address, int length,
+                                      StreamSocketHandler* handler) {
+    evutil_socket_t fd = ::socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return nullptr;
+    auto* socket = new StreamSocket(base, fd, handler);
+    socket->connected_ = false;
+    socket->writable_ = false;
+    if (::connect(fd, address, static_cast<socklen_t>(length)) != 0 && errno != EINPROGRESS) {
+        // Refused at once (loopback does that): report it from the loop, like any failure.
+        socket->error_ = true;
+        event_active(socket->event_.get(), EV_WRITE, 0);
+    }
+    return socket;
+}
+
+void StreamSocket::send(const void* data, std::size_t length) {
+    evbuffer_add(output_.get(), data, length);
+    flush();
+}
+
+void StreamSocket::sendFrom(evbuffer* from, std::size_t length) {
+    evbuffer_remove_buffer(from, output_.get(), length);
+    flush();
+}
+
+void StreamSocket::flush() {
+    if (!connected_ || error_)
+        return;
+    while (writable_ && evbuffer_get_length(output_.get()) > 0) {
+        int written = evbuffer_write(output_.get(), fd_);
+        if (written < 0) {
+            if (wouldBlock(errno)) {
+                writable_ = false;  // the next EPOLLOUT edge says when to go on
+                return;
+            }
+            // Reported from the loop: the caller of send() is not ready for a callback.
+            error_ = true;
+            event_active(event_.get(), EV_WRITE, 0);
+            return;
+        }
+    }
+}
+
+void StreamSocket::resumeReading() {
+    reading_paused_ = false;
+    if (readable_ || eof_)
+        event_active(event_.get(), EV_READ, 0);
+}
+
+void StreamSocket::setTimeout(std::int64_t ms) {
+    // event_add on the registered event only re-arms its timer: no system call.
+    timeout_ms_ = ms;
+    if (ms > 0) {
+        timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000 * 1000)};
+        event_add(event_.get(), &tv);
+    } else {
+        event_add(event_.get(), nullptr);
+    }
+}
+
+void StreamSocket::onEvent(evutil_socket_t, short what, void* arg) {
+    static_cast<StreamSocket*>(arg)->handleEvent(what);
+}
+
+bool StreamSocket::failed(bool timed_out) {
+    DestructionWatch watch(destroyed_);
+    handler_->onError(*this, timed_out);
+    return !watch.destroyed();
+}
+
+void StreamSocket::handleEvent(short what) {
+    if (error_) {
+        failed(false);
+        return;
+    }
+    if (what & EV_TIMEOUT) {
+        failed(true);
+        return;
+    }
+    if (what & EV_WRITE) {
+        if (!connected_) {
+            int error = 0;
+            socklen_t length = sizeof error;
+            getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
+            if (error != 0) {
+                failed(false);
+                return;
+            }
+            connected_ = true;
+            writable_ = true;
+            DestructionWatch watch(destroyed_);
+            handler_->onConnected(*this);
+            if (watch.destroyed())
+                return;
+        } else {
+            writable_ = true;
+            std::size_t before = evbuffer_get_length(output_.get());
+            flush();
+            if (error_) {
+                failed(false);
+                return;
+            }
+            if (before > 0) {
+                DestructionWatch watch(destroyed_);
+                handler_->onWritable(*this);
+                if (watch.destroyed())
+                    return;
+            }
+        }
+    }
+    if (what & EV_READ)
+        readable_ = true;
+    // With edge-triggered events, bytes left in the kernel bring no new event: read on
+    // while the handler takes what was read. A few rounds per turn of the loop, then yield
+    // to the other connections and come back.
+    for (int round = 0; (readable_ || eof_) && !reading_paused_ && connected_; ++round) {
+        if (round == 4) {
+            event_active(event_.get(), EV_READ, 0);
+            return;
+        }
+        bool was_eof = eof_;
+        std::size_t before = evbuffer_get_length(input_.get());
+        if (!readAvailable()) {
+            failed(false);
+            return;
+        }
+        if (round > 0 && was_eof == eof_ && evbuffer_get_length(input_.get()) == before)
+            return;  // no progress: the input is full until the handler drains it
+        DestructionWatch watch(destroyed_);
+        handler_->onReadable(*this);
+        if (watch.destroyed() || eof_)
+            return;
+    }
+}
+
+bool StreamSocket::readAvailable() {
+    while (readable_ && !eof_ && evbuffer_get_length(input_.get()) < input_limit_) {
+        evbuffer_iovec space[2];
+        int extents = evbuffer_reserve_space(input_.get(), kReadChunk, space, 2);
+        if (extents <= 0)
+            return false;
+        iovec vectors[2];
+        for (int i = 0; i < extents; ++i)
+            vectors[i] = {space[i].iov_base, space[i].iov_len};
+        ssize_t n = ::readv(fd_, vectors, extents);
+        if (n < 0) {
+            evbuffer_commit_space(input_.get(), space, 0);
+            if (wouldBlock(errno)) {
+                readable_ = false;
+                return true;
+            }
+            return false;
+        }
+        if (n == 0) {
+            evbuffer_commit_space(input_.get(), space, 0);
+            eof_ = true;
+            readable_ = false;
+            return true;
+        }
+        std::size_t left = static_cast<std::size_t>(n);
+        for (int i = 0; i < extents; ++i) {
+            std::size_t used = std::min(left, space[i].iov_len);
+            space[i].iov_len = used;
+            left -= used;
+        }
+        evbuffer_commit_space(input_.get(), space, extents);
+        // A short read means the kernel had no more: save the EAGAIN read.
+        std::size_t asked = 0;
+        for (int i = 0; i < extents; ++i)
+            asked += vectors[i].iov_len;
+        if (static_cast<std::size_t>(n) < asked) {
+            readable_ = false;
+            return true;
+        }
+    }
+    return true;
+}
+
+} // namespace switchboard
