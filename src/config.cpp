@@ -64,10 +64,15 @@ std::optional<std::string> checkServiceName(std::string_view name) {
 std::optional<std::string> checkRoute(std::string_view route) {
     if (route.empty() || route.front() != '/')
         return "invalid route '" + std::string(route) + "': must start with '/'";
+    // Visible ASCII only: a request target can hold nothing else (the proxy refuses other
+    // bytes; clients percent-encode them), so a route with them could never match. It also
+    // keeps invalid UTF-8 from the admin API out of the TOML file, which must stay parseable.
     for (char c : route)
-        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '?' || c == '#')
+        if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f ||
+            c == '?' || c == '#')
             return "invalid route '" + std::string(route) +
-                   "': no spaces, control characters, '?' or '#'";
+                   "': no spaces, control characters, non-ASCII bytes (percent-encode them), "
+                   "'?' or '#'";
     return std::nullopt;
 }
 

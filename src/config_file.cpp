@@ -340,6 +340,12 @@ void renderListen(std::ostringstream& out, const std::vector<std::string>& liste
 
 ConfigParse parseConfigText(std::string_view text, std::string_view file_name) {
     std::string path(file_name);
+    if (auto problem = checkTomlInput(text)) {
+        ConfigParse result;
+        result.errors.push_back({path, static_cast<int>(problem->line),
+                                 static_cast<int>(problem->column), std::move(problem->message)});
+        return result;
+    }
     toml::parse_result parsed = toml::parse(text, path);
     if (!parsed) {
         const auto& failure = parsed.error();

@@ -62,6 +62,10 @@ class ProxyProduction : public ::testing::Test {
         std::string head = configHead(proxy_port, admin_port);
         if (proxy_extra.find("access_log") != std::string::npos)
             head.replace(head.find("access_log = \"\"\n"), 16, "");
+        if (proxy_extra.find("listen") != std::string::npos) {
+            auto line = head.find("listen = ");
+            head.erase(line, head.find('\n', line) + 1 - line);
+        }
         head.insert(head.find("\n[admin]"), proxy_extra);
         writeFile(path(), head + services);
         switchboard = std::make_unique<SwitchboardProcess>(path(), proxy_port, admin_port);
@@ -318,4 +322,77 @@ TEST_F(ProxyProduction, AccessLogHasEveryFieldAndReopensOnSigusr1) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1300));
     EXPECT_NE(readFile(log_path).find("/svc/after-rotation"), std::string::npos);
     EXPECT_EQ(readFile(log_path + ".1").find("/svc/after-rotation"), std::string::npos);
+}
+
+TEST_F(ProxyProduction, IPv6ListenerAndUpstream) {
+    UpstreamServer six("six", nullptr, 0, /*ipv6=*/true);
+    int v6_port = freePort();
+    start(service("svc", {six.address()}),
+          "listen = [\"127.0.0.1:" + std::to_string(proxy_port) + "\", \"[::1]:" +
+              std::to_string(v6_port) + "\"]\n");
+    HttpConnection over_v6("::1", v6_port);
+    auto response = over_v6.request("GET", "/svc");
+    EXPECT_EQ(response.status, 200) << response.error;
+    EXPECT_EQ(response.body, "six");
+    EXPECT_EQ(switchboard->proxy("GET", "/svc").body, "six");
+    ASSERT_EQ(six.requestCount(), 2);
+    EXPECT_EQ(six.requests()[0].header("X-Forwarded-For"), "::1");
+}
+
+TEST_F(ProxyProduction, HostnameUpstreamIsResolvedWithoutBlocking) {
+    UpstreamServer named("named");
+    start(service("svc", {"localhost:" + std::to_string(named.port())}));
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(switchboard->proxy("GET", "/svc").body, "named");
+    auto unknown = switchboard->admin("POST", "/add_upstream/nowhere/no-such-host.invalid:80");
+    EXPECT_EQ(unknown.status, 201);
+    auto response = switchboard->proxy("GET", "/nowhere");
+    EXPECT_EQ(response.status, 502);
+    EXPECT_EQ(JsonDoc(response.body)["error"].str(), "upstream unavailable");
+}
+
+TEST_F(ProxyProduction, ConnectTimeoutMovesToTheNextUpstream) {
+    // A listener that never accepts, with its queue full: the kernel drops further SYNs,
+    // so a connect to it hangs as it would to a host that is down.
+    int blackhole = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(blackhole, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ::listen(blackhole, 0);
+    socklen_t length = sizeof address;
+    getsockname(blackhole, reinterpret_cast<sockaddr*>(&address), &length);
+    std::vector<int> fillers;  // non-blocking: once the queue is full, a connect hangs
+    for (int i = 0; i < 3; ++i) {
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        fillers.push_back(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    UpstreamServer live("live");
+    start(service("svc", {"127.0.0.1:" + std::to_string(ntohs(address.sin_port)), live.address()}),
+          "connect_timeout_ms = 300\n");
+    auto started = std::chrono::steady_clock::now();
+    auto response = switchboard->proxy("GET", "/svc");
+    auto elapsed = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, "live");
+    EXPECT_GE(elapsed, std::chrono::milliseconds(250));
+    EXPECT_LT(elapsed, std::chrono::milliseconds(2500));
+    for (int fd : fillers)
+        ::close(fd);
+    ::close(blackhole);
+}
+
+TEST_F(ProxyProduction, IdleClientConnectionsAreClosed) {
+    UpstreamServer up("up");
+    start(service("svc", {up.address()}), "client_timeout_ms = 300\n");
+    RawClient idle(proxy_port);
+    ASSERT_TRUE(idle.connected());
+    idle.send("GET /svc HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_NE(idle.read(4096).find("200"), std::string::npos);
+    // Then nothing: the connection is closed after the timeout (EOF: read returns "").
+    auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(idle.read(4096, 3000), "");
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2000));
 }

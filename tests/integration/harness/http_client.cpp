@@ -42,12 +42,24 @@ void HttpConnection::close() {
 bool HttpConnection::ensureConnected(std::string& error) {
     if (fd_ >= 0)
         return true;
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port_));
-    inet_pton(AF_INET, host_.c_str(), &address.sin_addr);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    // "127.0.0.1" or "::1": the host is always an address literal.
+    sockaddr_storage storage{};
+    socklen_t length;
+    if (host_.find(':') != std::string::npos) {
+        auto* address = reinterpret_cast<sockaddr_in6*>(&storage);
+        address->sin6_family = AF_INET6;
+        address->sin6_port = htons(static_cast<uint16_t>(port_));
+        inet_pton(AF_INET6, host_.c_str(), &address->sin6_addr);
+        length = sizeof *address;
+    } else {
+        auto* address = reinterpret_cast<sockaddr_in*>(&storage);
+        address->sin_family = AF_INET;
+        address->sin_port = htons(static_cast<uint16_t>(port_));
+        inet_pton(AF_INET, host_.c_str(), &address->sin_addr);
+        length = sizeof *address;
+    }
+    fd_ = ::socket(storage.ss_family, SOCK_STREAM, 0);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
         error = std::string("connect: ") + std::strerror(errno);
         close();
         return false;
@@ -67,7 +79,8 @@ HttpResponse HttpConnection::request(
         has_host = has_host || strcasecmp(key.c_str(), "Host") == 0;
     }
     if (!has_host)
-        bytes += "Host: " + host_ + ":" + std::to_string(port_) + "\r\n";
+        bytes += "Host: " + (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) +
+                 ":" + std::to_string(port_) + "\r\n";
     if (!body.empty() || method == "POST" || method == "PUT")
         bytes += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     bytes += "\r\n" + body;

@@ -88,7 +88,10 @@ SwitchboardProcess::SwitchboardProcess(std::string config_path, int proxy_port, 
     while (std::chrono::steady_clock::now() < deadline) {
         if (!running())
             return;
-        if (httpRequest(admin_port_, "GET", "/healthz").status == 200) {
+        // Its own log line first: a /healthz answer alone could come from another test's
+        // process that took the port between freePort() and this start.
+        if (log().find("started with") != std::string::npos &&
+            httpRequest(admin_port_, "GET", "/healthz").status == 200) {
             started_ = true;
             return;
         }

@@ -28,20 +28,31 @@ int ReceivedRequest::headerCount(const std::string& name) const {
     return count;
 }
 
-UpstreamServer::UpstreamServer(std::string name, Handler handler, int port)
-    : name_(std::move(name)), handler_(std::move(handler)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+UpstreamServer::UpstreamServer(std::string name, Handler handler, int port, bool ipv6)
+    : name_(std::move(name)), handler_(std::move(handler)), ipv6_(ipv6) {
+    listen_fd_ = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    sockaddr_storage storage{};
+    socklen_t length;
+    if (ipv6) {
+        auto* address = reinterpret_cast<sockaddr_in6*>(&storage);
+        address->sin6_family = AF_INET6;
+        address->sin6_addr = in6addr_loopback;
+        address->sin6_port = htons(static_cast<uint16_t>(port));
+        length = sizeof *address;
+    } else {
+        auto* address = reinterpret_cast<sockaddr_in*>(&storage);
+        address->sin_family = AF_INET;
+        address->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address->sin_port = htons(static_cast<uint16_t>(port));
+        length = sizeof *address;
+    }
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&storage), length);
     ::listen(listen_fd_, 1024);
-    socklen_t length = sizeof address;
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&storage), &length);
+    port_ = ntohs(ipv6 ? reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port
+                       : reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
     accept_thread_ = std::thread([this] { acceptLoop(); });
 }
 

@@ -45,13 +45,17 @@ class UpstreamServer {
   public:
     using Handler = std::function<UpstreamReply(const ReceivedRequest&)>;
 
-    explicit UpstreamServer(std::string name, Handler handler = nullptr, int port = 0);
+    // `ipv6`: listen on [::1] instead of 127.0.0.1.
+    explicit UpstreamServer(std::string name, Handler handler = nullptr, int port = 0,
+                            bool ipv6 = false);
     ~UpstreamServer();
     UpstreamServer(const UpstreamServer&) = delete;
     UpstreamServer& operator=(const UpstreamServer&) = delete;
 
     int port() const { return port_; }
-    std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+    std::string address() const {
+        return (ipv6_ ? "[::1]:" : "127.0.0.1:") + std::to_string(port_);
+    }
     const std::string& name() const { return name_; }
 
     std::vector<ReceivedRequest> requests() const;
@@ -71,6 +75,7 @@ class UpstreamServer {
     Handler handler_;
     int listen_fd_ = -1;
     int port_ = 0;
+    bool ipv6_ = false;
     std::atomic<bool> stopping_{false};
     std::atomic<int> accepted_{0};
     std::atomic<int> broken_sends_{0};
