@@ -509,15 +509,7 @@ void AdminApi::seedCall(Call& call, bool add) {
         }
         return applyChange(call, std::move(change));
     }
-    if (!service)
-        return call.reply.error(404, "unknown service '" + name + "'");
-    auto& upstreams = service->upstreams;
-    auto found = std::find_if(upstreams.begin(), upstreams.end(),
-                              [&](const UpstreamConfig& u) { return u.address == address; });
-    if (found == upstreams.end())
-        return call.reply.error(404, "service '" + name + "' has no upstream '" + address + "'");
-    upstreams.erase(found);
-    applyChange(call, std::move(change));
+    deleteUpstream(call, name, std::move(address));  // the REST call's twin
 }
 
 void AdminApi::applyChange(Call& call, Change change) {

@@ -1,33 +1,19 @@
 #include <gtest/gtest.h>
 
+#include "balancer_fixtures.h"
+
 #include <algorithm>
 
 #include "switchboard/least_conn.h"
 
 using namespace switchboard;
+using namespace switchboard::testing;
 
 namespace {
-
-UpstreamList makeUpstreams(std::vector<std::pair<std::string, int>> spec) {
-    UpstreamList list;
-    for (auto& [name, weight] : spec)
-        list.push_back(std::make_shared<Upstream>(UpstreamConfig{name, weight}, HostPort{}));
-    return list;
-}
 
 void setInFlight(const UpstreamList& upstreams, std::vector<int> counts) {
     for (std::size_t i = 0; i < counts.size(); ++i)
         upstreams[i]->in_flight = counts[i];
-}
-
-std::string sequence(Balancer& balancer, const UpstreamList& upstreams, int count,
-                     const PickContext& context = {}) {
-    std::string picks;
-    for (int i = 0; i < count; ++i) {
-        auto picked = balancer.pick(upstreams, context);
-        picks += picked ? picked->name() : "-";
-    }
-    return picks;
 }
 
 } // namespace

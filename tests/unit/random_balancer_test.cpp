@@ -1,19 +1,15 @@
 #include <gtest/gtest.h>
 
+#include "balancer_fixtures.h"
+
 #include <map>
 
 #include "switchboard/random.h"
 
 using namespace switchboard;
+using namespace switchboard::testing;
 
 namespace {
-
-UpstreamList makeUpstreams(std::vector<std::pair<std::string, int>> spec) {
-    UpstreamList list;
-    for (auto& [name, weight] : spec)
-        list.push_back(std::make_shared<Upstream>(UpstreamConfig{name, weight}, HostPort{}));
-    return list;
-}
 
 std::map<std::string, int> counts(Balancer& balancer, const UpstreamList& upstreams, int picks,
                                   const PickContext& context = {}) {

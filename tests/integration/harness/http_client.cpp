@@ -1,3 +1,4 @@
+#include "harness/header_lines.h"
 #include "harness/http_client.h"
 
 #include <arpa/inet.h>
@@ -144,21 +145,7 @@ HttpResponse HttpConnection::readResponse(bool head_request) {
         return response;
     }
     response.status = std::atoi(status_line.c_str() + 9);
-    std::size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
-    while (pos < head.size()) {
-        std::size_t end = head.find("\r\n", pos);
-        if (end == std::string::npos)
-            end = head.size();
-        std::string line = head.substr(pos, end - pos);
-        auto colon = line.find(':');
-        if (colon != std::string::npos) {
-            std::string value = line.substr(colon + 1);
-            while (!value.empty() && value.front() == ' ')
-                value.erase(0, 1);
-            response.headers.emplace_back(line.substr(0, colon), value);
-        }
-        pos = end + 2;
-    }
+    response.headers = parseHeaderLines(head, line_end == std::string::npos ? head.size() : line_end + 2);
     bool no_body = head_request || response.status == 204 || response.status == 304 ||
                    (response.status >= 100 && response.status < 200);
     if (no_body) {

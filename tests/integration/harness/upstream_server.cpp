@@ -1,3 +1,4 @@
+#include "harness/header_lines.h"
 #include "harness/upstream_server.h"
 
 #include <arpa/inet.h>
@@ -154,21 +155,7 @@ void UpstreamServer::serveConnection(int fd, int connection_number) {
         auto second_space = request_line.find(' ', first_space + 1);
         request.method = request_line.substr(0, first_space);
         request.target = request_line.substr(first_space + 1, second_space - first_space - 1);
-        std::size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
-        while (pos < head.size()) {
-            std::size_t end = head.find("\r\n", pos);
-            if (end == std::string::npos)
-                end = head.size();
-            std::string line = head.substr(pos, end - pos);
-            auto colon = line.find(':');
-            if (colon != std::string::npos) {
-                std::string value = line.substr(colon + 1);
-                while (!value.empty() && value.front() == ' ')
-                    value.erase(0, 1);
-                request.headers.emplace_back(line.substr(0, colon), value);
-            }
-            pos = end + 2;
-        }
+        request.headers = parseHeaderLines(head, line_end == std::string::npos ? head.size() : line_end + 2);
         if (strcasecmp(request.header("Transfer-Encoding").c_str(), "chunked") == 0) {
             // Chunks without extensions or trailers: what a re-framing proxy sends.
             while (open) {
