@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 DEB_PACKAGES := libevent-dev libtomlplusplus-dev libcjson-dev libsystemd-dev libgtest-dev \
-                pkg-config cmake g++ curl
+                pkg-config cmake g++ curl groff-base systemd dpkg-dev file
 CONFIG_COPY := $(BUILD_DIR)/run/switchboard.toml
 
 .PHONY: all deps build run test clean
