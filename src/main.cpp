@@ -1,4 +1,5 @@
 // argv -> Server. The only place that decides the process's exit status.
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -58,6 +59,14 @@ void printErrors(const ConfigParse& parse) {
 } // namespace
 
 int main(int argc, char** argv) {
+    // Until the event loop takes them over, a reload or log-reopen signal that arrives while
+    // the config is read must not kill the process (SPEC §7).
+    std::signal(SIGHUP, SIG_IGN);
+    std::signal(SIGUSR1, SIG_IGN);
+    // A mask inherited from the parent would keep our signals from ever arriving.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     Options options;
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];

@@ -178,6 +178,8 @@ void checkClientHead(std::string_view input, const ResponseHead &response, bool 
         transfer_encodings += listHasToken(field.name, "transfer-encoding") ? 1 : 0;
     if (response.framing == BodyFraming::Chunked && transfer_encodings > 1)
         return;
+    if (response.headers.size() + 3 > kMaxHeaderFields)
+        return;  // the field limit, as for requests
     HopFraming framing = HopFraming::None;
     std::string_view transfer_encoding;
     switch (response.framing) {

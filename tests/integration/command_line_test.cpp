@@ -1,7 +1,12 @@
 // SPEC §1: options, --check and the exit statuses, on the real binary.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <thread>
 
 #include "harness/switchboard_process.h"
 
@@ -108,4 +113,45 @@ TEST(CommandLine, SigintStopsCleanlyWithStatus0) {
     ASSERT_TRUE(process.started()) << process.log();
     process.signal(SIGINT);
     EXPECT_TRUE(process.waitForLog("stopped"));
+}
+
+TEST(CommandLine, SighupDuringStartUpNeverKillsTheProcess) {
+    TempDir dir;
+    int proxy_port = freePort(), admin_port = freePort();
+    std::string text = configHead(proxy_port, admin_port);
+    for (int i = 0; i < 300; ++i)  // a bigger file: more time to hit the start-up window
+        text += "\n[services.s" + std::to_string(i) + "]\nupstreams = [\"127.0.0.1:" +
+                std::to_string(1000 + i) + "\"]\n";
+    writeFile(dir.file("s.toml"), text);
+    for (int round = 0; round < 5; ++round) {
+        // The moments before main() are fork's and exec's, not switchboard's: SIGHUP is held
+        // (blocked, a mask the child inherits) until switchboard's main() takes charge.
+        sigset_t hold, previous;
+        sigemptyset(&hold);
+        sigaddset(&hold, SIGHUP);
+        sigprocmask(SIG_BLOCK, &hold, &previous);
+        pid_t pid = fork();
+        if (pid == 0) {
+            int null_fd = ::open("/dev/null", O_WRONLY);
+            dup2(null_fd, 1);
+            dup2(null_fd, 2);
+            std::string binary = SWITCHBOARD_BINARY, config = dir.file("s.toml");
+            execl(binary.c_str(), binary.c_str(), "-c", config.c_str(), nullptr);
+            _exit(127);
+        }
+        sigprocmask(SIG_SETMASK, &previous, nullptr);
+        for (int i = 0; i < 200; ++i) {
+            ::kill(pid, SIGHUP);
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        ::kill(pid, SIGHUP);  // and one when it runs: a reload, not a death
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        int status = 0;
+        EXPECT_EQ(waitpid(pid, &status, WNOHANG), 0) << "round " << round << ": died of signal "
+                                                      << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        ::kill(pid, SIGTERM);
+        waitpid(pid, &status, 0);
+        EXPECT_TRUE(WIFEXITED(status)) << "round " << round;
+    }
 }
