@@ -1,17 +1,42 @@
 # Thin wrapper over CMake: `make run` and `make test` are the README's two commands.
+#
+#   make test     what CI runs: `check`, then `asan`, then `fuzz-smoke`
+#   make check    the normal build and its whole ctest suite (the fast developer loop)
+#   make asan     the whole suite again, built with ASan+UBSan in build-asan
+#                 (packaging tests left out: they test files, not code)
+#   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 60) each, clang build in
+#                 build-fuzz; fuzz-smoke is the same for FUZZ_SMOKE_SECONDS (default 20)
 BUILD_DIR ?= build
+ASAN_BUILD_DIR ?= build-asan
+FUZZ_BUILD_DIR ?= build-fuzz
 JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 20
 DEB_PACKAGES := libevent-dev libtomlplusplus-dev libcjson-dev libsystemd-dev libgtest-dev \
                 pkg-config cmake g++ curl groff-base systemd dpkg-dev file
+# The fuzz build's compiler and libFuzzer runtime.
+FUZZ_DEB_PACKAGES := clang libclang-rt-14-dev
 CONFIG_COPY := $(BUILD_DIR)/run/switchboard.toml
+# Sanitizer findings fail the run: ASan and LSan stop at the first report, UBSan is built
+# with -fno-sanitize-recover=all. The integration tests' switchboard processes inherit these.
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1 \
+                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# -O1: sanitizer and fuzz builds keep assert() and compile faster.
+CHECKED_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
 
-.PHONY: all deps build run test clean
+.PHONY: all deps deps-fuzz build run test check asan fuzz fuzz-smoke fuzz-build clean
 
 all: build
 
 # Installs the Debian packages the build needs, when any is missing.
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+	@$(call install_missing,$(DEB_PACKAGES))
+
+deps-fuzz:
+	@$(call install_missing,$(FUZZ_DEB_PACKAGES))
+
+define install_missing
+	missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -21,6 +46,7 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq$$missing \
 	    || { echo "could not install; run: apt-get update && apt-get install -y$$missing" >&2; exit 1; }; \
 	fi
+endef
 
 $(BUILD_DIR)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -34,8 +60,33 @@ run: build
 	@[ -f $(CONFIG_COPY) ] || cp etc/switchboard.toml $(CONFIG_COPY)
 	./$(BUILD_DIR)/switchboard -c $(CONFIG_COPY)
 
-test: build
+test: check asan fuzz-smoke
+
+check: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
+$(ASAN_BUILD_DIR)/CMakeCache.txt: | deps
+	cmake -S . -B $(ASAN_BUILD_DIR) $(CHECKED_FLAGS) -DSWITCHBOARD_SANITIZE=ON
+
+# The integration tests start $(ASAN_BUILD_DIR)/switchboard, the sanitized binary; the
+# harness fails a test whose switchboard process printed a sanitizer report.
+asan: deps $(ASAN_BUILD_DIR)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
+	cd $(ASAN_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) --timeout 600 \
+	  --exclude-regex '^packaging\.'
+
+$(FUZZ_BUILD_DIR)/CMakeCache.txt: | deps deps-fuzz
+	cmake -S . -B $(FUZZ_BUILD_DIR) $(CHECKED_FLAGS) -DCMAKE_CXX_COMPILER=clang++ \
+	  -DSWITCHBOARD_FUZZ=ON -DSWITCHBOARD_SANITIZE=ON -DSWITCHBOARD_TESTS=OFF
+
+fuzz-build: deps deps-fuzz $(FUZZ_BUILD_DIR)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target fuzzers
+
+fuzz: fuzz-build
+	$(SANITIZER_ENV) tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	$(SANITIZER_ENV) tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD_DIR) $(FUZZ_SMOKE_SECONDS)
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR)

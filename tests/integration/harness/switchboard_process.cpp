@@ -9,6 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -28,6 +31,24 @@ TempDir::~TempDir() {
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
 }
+
+namespace {
+
+// A sanitizer build (make test's second run) reports findings of the switchboard process on
+// its stderr, which is the log; the process may even exit 0 after one. This makes every
+// report fail the test that started the process.
+void expectNoSanitizerReport(const std::string& output, const std::string& what) {
+    for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                               "ERROR: UndefinedBehaviorSanitizer", "runtime error:"}) {
+        if (output.find(marker) != std::string::npos) {
+            ADD_FAILURE() << what << " reported a sanitizer finding (" << marker << "):\n"
+                          << output;
+            return;
+        }
+    }
+}
+
+} // namespace
 
 int freePort() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -64,6 +85,10 @@ SwitchboardProcess::SwitchboardProcess(std::string config_path, int proxy_port, 
                                        long file_size_limit)
     : config_path_(std::move(config_path)), log_path_(config_path_ + ".log"),
       proxy_port_(proxy_port), admin_port_(admin_port) {
+    std::error_code no_log_yet;
+    log_start_ = std::filesystem::file_size(log_path_, no_log_yet);
+    if (no_log_yet)
+        log_start_ = 0;
     std::vector<std::string> args = {SWITCHBOARD_BINARY, "-c", config_path_};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     pid_ = fork();
@@ -104,6 +129,10 @@ SwitchboardProcess::~SwitchboardProcess() {
         ::kill(pid_, SIGKILL);
         waitpid(pid_, nullptr, 0);
     }
+    // Only this process's part of the log: a config path may be reused by a later process.
+    std::string output = log();
+    expectNoSanitizerReport(output.substr(std::min(log_start_, output.size())),
+                            "switchboard -c " + config_path_);
 }
 
 std::string SwitchboardProcess::log() const { return readFile(log_path_); }
@@ -199,6 +228,7 @@ CommandResult runSwitchboard(const std::vector<std::string>& args) {
     result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     result.out = readFile(out_path);
     result.err = readFile(err_path);
+    expectNoSanitizerReport(result.err, "switchboard (run to completion)");
     return result;
 }
 

@@ -37,7 +37,8 @@ std::string configHead(int proxy_port, int admin_port);
 class SwitchboardProcess {
   public:
     // Starts `switchboard -c config_path extra_args...` with stdout+stderr to a log file
-    // beside the config, then waits until the admin port answers /healthz.
+    // beside the config, then waits until the admin port answers /healthz. On destruction,
+    // a sanitizer report in the process's part of the log fails the current test.
     SwitchboardProcess(std::string config_path, int proxy_port, int admin_port,
                        std::vector<std::string> extra_args = {}, long file_size_limit = -1);
     ~SwitchboardProcess();
@@ -76,6 +77,7 @@ class SwitchboardProcess {
     pid_t pid_ = -1;
     bool started_ = false;
     int exit_status_ = -1;
+    std::size_t log_start_ = 0;  // the log's size before this process started
 };
 
 // Runs the binary to completion (for --check, --help ...); returns exit status and output.

@@ -1,0 +1,531 @@
+// Issue 9: request smuggling and malformed requests, sent as raw bytes through the proxy.
+//
+// Every request here is either refused -- a 4xx/5xx from switchboard itself, then the
+// connection closed, and nothing at all reaching the upstream -- or forwarded as exactly one
+// well-framed request per request the client sent, in order. The upstream (UpstreamServer)
+// records every request it can make out of the bytes it receives, so a smuggled second
+// request, or bytes passed on raw, would show up there as a request the test did not expect.
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "harness/switchboard_process.h"
+#include "harness/upstream_server.h"
+
+using namespace harness;
+
+namespace {
+
+struct Answer {
+    int status = 0;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+
+    std::string header(const std::string& name) const {
+        for (const auto& [key, value] : headers)
+            if (strcasecmp(key.c_str(), name.c_str()) == 0)
+                return value;
+        return "";
+    }
+};
+
+// What came back on one connection: the answers, in order, and whether the proxy closed it.
+struct Exchange {
+    std::vector<Answer> answers;
+    bool closed = false;
+    std::string raw;
+};
+
+// One client connection driven byte by byte.
+class RawConnection {
+  public:
+    explicit RawConnection(int port) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<uint16_t>(port));
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    }
+    ~RawConnection() {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+    bool connected() const { return connected_; }
+
+    void send(const std::string& bytes) {
+        std::size_t sent = 0;
+        while (sent < bytes.size()) {
+            ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+            if (n <= 0)
+                return;  // the proxy may close while a long request is still being sent
+            sent += static_cast<std::size_t>(n);
+        }
+    }
+
+    // Reads until `answers` complete answers arrived and then, when `until_close`, until the
+    // proxy closes the connection; at most `timeout_ms` in all.
+    Exchange read(std::size_t answers, bool until_close, int timeout_ms = 5000) {
+        Exchange exchange;
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+        while (true) {
+            parse(exchange);
+            if (exchange.answers.size() >= answers && !until_close)
+                return exchange;
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+            if (left <= 0)
+                return exchange;
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left)) <= 0)
+                return exchange;
+            char chunk[65536];
+            ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+            if (n <= 0) {
+                exchange.closed = true;
+                parse(exchange);
+                return exchange;
+            }
+            buffer_.append(chunk, static_cast<std::size_t>(n));
+            exchange.raw.append(chunk, static_cast<std::size_t>(n));
+        }
+    }
+
+  private:
+    // Moves every complete answer (Content-Length framed, as switchboard's own answers and
+    // UpstreamServer's are) from the buffer into `exchange`.
+    void parse(Exchange& exchange) {
+        while (true) {
+            auto end = buffer_.find("\r\n\r\n");
+            if (end == std::string::npos)
+                return;
+            Answer answer;
+            std::string head = buffer_.substr(0, end);
+            if (head.size() < 12)
+                return;
+            answer.status = std::atoi(head.c_str() + 9);
+            std::size_t pos = head.find("\r\n");
+            while (pos != std::string::npos && pos < head.size()) {
+                pos += 2;
+                std::size_t line_end = head.find("\r\n", pos);
+                std::string line = head.substr(pos, line_end == std::string::npos ? std::string::npos
+                                                                                  : line_end - pos);
+                auto colon = line.find(':');
+                if (colon != std::string::npos) {
+                    std::string value = line.substr(colon + 1);
+                    while (!value.empty() && value.front() == ' ')
+                        value.erase(0, 1);
+                    answer.headers.emplace_back(line.substr(0, colon), value);
+                }
+                pos = line_end;
+            }
+            std::size_t length = std::strtoul(answer.header("Content-Length").c_str(), nullptr, 10);
+            if (buffer_.size() < end + 4 + length)
+                return;
+            answer.body = buffer_.substr(end + 4, length);
+            buffer_.erase(0, end + 4 + length);
+            exchange.answers.push_back(std::move(answer));
+        }
+    }
+
+    int fd_ = -1;
+    bool connected_ = false;
+    std::string buffer_;
+};
+
+constexpr int kClientTimeoutMs = 1500;
+
+class Smuggling : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        dir_ = new TempDir();
+        // The upstream answers with what it understood, so that order and framing show.
+        upstream_ = new UpstreamServer("up", [](const ReceivedRequest& request) {
+            UpstreamReply reply;
+            reply.body = request.method + " " + request.target + " [" + request.body + "]";
+            return reply;
+        });
+        proxy_port_ = freePort();
+        int admin_port = freePort();
+        std::string head = configHead(proxy_port_, admin_port);
+        head.insert(head.find("\n[admin]"), "max_header_bytes = 8192\nclient_timeout_ms = " +
+                                                 std::to_string(kClientTimeoutMs) + "\n");
+        writeFile(dir_->file("switchboard.toml"),
+                  head + "\n[services.app]\nupstreams = [\"" + upstream_->address() + "\"]\n");
+        switchboard_ = new SwitchboardProcess(dir_->file("switchboard.toml"), proxy_port_, admin_port);
+    }
+    static void TearDownTestSuite() {
+        delete switchboard_;
+        delete upstream_;
+        delete dir_;
+    }
+    void SetUp() override {
+        ASSERT_TRUE(switchboard_->started()) << switchboard_->log();
+        before_ = upstream_->requestCount();
+    }
+
+    // The requests the upstream received since the test began.
+    std::vector<ReceivedRequest> received() const {
+        auto all = upstream_->requests();
+        return {all.begin() + before_, all.end()};
+    }
+
+    // Sends `bytes` on a fresh connection and expects a refusal: one answer with `status`,
+    // the connection closed, and no request at the upstream.
+    void expectRefused(const std::string& bytes, int status) {
+        RawConnection connection(proxy_port_);
+        ASSERT_TRUE(connection.connected());
+        connection.send(bytes);
+        Exchange exchange = connection.read(1, /*until_close=*/true);
+        ASSERT_EQ(exchange.answers.size(), 1u) << "raw answer:\n" << exchange.raw;
+        EXPECT_EQ(exchange.answers[0].status, status) << exchange.raw;
+        EXPECT_EQ(exchange.answers[0].header("Connection"), "close") << exchange.raw;
+        EXPECT_TRUE(exchange.closed) << "the connection stayed open after a refusal";
+        // Anything forwarded would have arrived by now: the answer came after it.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        EXPECT_TRUE(received().empty()) << "the upstream received " << received().size()
+                                        << " request(s), the first: " << received()[0].method
+                                        << " " << received()[0].target;
+    }
+
+    // Every request the upstream received was framed once, by switchboard (Via), never raw.
+    void expectWellFramed(const std::vector<ReceivedRequest>& requests) {
+        for (const auto& request : requests) {
+            EXPECT_EQ(request.headerCount("Content-Length") + request.headerCount("Transfer-Encoding"),
+                      request.body.empty() && request.method == "GET" ? 0 : 1)
+                << request.method << " " << request.target;
+            EXPECT_EQ(request.headerCount("Host"), 1) << request.method << " " << request.target;
+            EXPECT_NE(request.header("Via").find("switchboard"), std::string::npos)
+                << request.method << " " << request.target << ": not parsed by switchboard";
+        }
+    }
+
+    static std::string post(const std::string& headers, const std::string& body = "") {
+        return "POST /app HTTP/1.1\r\nHost: a\r\n" + headers + "\r\n" + body;
+    }
+    static std::string get(const std::string& headers) {
+        return "GET /app HTTP/1.1\r\nHost: a\r\n" + headers + "\r\n";
+    }
+
+    static TempDir* dir_;
+    static UpstreamServer* upstream_;
+    static SwitchboardProcess* switchboard_;
+    static int proxy_port_;
+    int before_ = 0;
+};
+
+TempDir* Smuggling::dir_ = nullptr;
+UpstreamServer* Smuggling::upstream_ = nullptr;
+SwitchboardProcess* Smuggling::switchboard_ = nullptr;
+int Smuggling::proxy_port_ = 0;
+
+} // namespace
+
+// ---- framing: Content-Length and Transfer-Encoding ------------------------------------------
+
+TEST_F(Smuggling, ContentLengthWithTransferEncodingIsRefused) {
+    expectRefused(post("Content-Length: 6\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\nX"), 400);
+}
+
+TEST_F(Smuggling, TransferEncodingWithContentLengthIsRefused) {
+    expectRefused(post("Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", "0\r\n\r\n"), 400);
+}
+
+TEST_F(Smuggling, TwoDifferentContentLengthsAreRefused) {
+    expectRefused(post("Content-Length: 3\r\nContent-Length: 40\r\n", "abc"), 400);
+}
+
+TEST_F(Smuggling, ContentLengthListOfDifferentValuesIsRefused) {
+    expectRefused(post("Content-Length: 3, 40\r\n", "abc"), 400);
+}
+
+TEST_F(Smuggling, MalformedContentLengthsAreRefused) {
+    for (const char* value : {"-1", "+3", "0x3", "3 3", "3;", "", "99999999999999999999999"}) {
+        SCOPED_TRACE(value);
+        expectRefused(post(std::string("Content-Length: ") + value + "\r\n", "abc"), 400);
+    }
+}
+
+TEST_F(Smuggling, ObfuscatedTransferEncodingsAreRefused) {
+    const char* cases[] = {
+        "Transfer-Encoding: xchunked\r\n",
+        "Transfer-Encoding: chunkedx\r\n",
+        "Transfer-Encoding : chunked\r\n",               // space before the colon
+        "Transfer-Encoding\t: chunked\r\n",              // tab before the colon
+        "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",  // duplicated
+        "Transfer-Encoding: chunked\r\nTransfer-encoding: identity\r\n",
+        "Transfer-Encoding: chunked, identity\r\n",
+        "Transfer-Encoding: identity, chunked\r\n",
+        "Transfer-Encoding: chunked, chunked\r\n",
+        "Transfer-Encoding: \"chunked\"\r\n",
+        "Transfer-Encoding: chunked;q=1\r\n",
+        "Transfer-Encoding: chu nked\r\n",
+        "Transfer-Encoding:\x0b" "chunked\r\n",          // vertical tab
+        "Transfer-Encoding:\r\n chunked\r\n",            // obs-fold
+        "Transfer_Encoding: chunked\r\nContent-Length: 5\r\n",  // still CL+TE? no: see below
+    };
+    for (const char* headers : cases) {
+        SCOPED_TRACE(headers);
+        std::string text = headers;
+        if (text.starts_with("Transfer_Encoding")) {
+            // Not Transfer-Encoding at all: an unknown header; the request is a plain
+            // Content-Length one and goes upstream once.
+            continue;
+        }
+        expectRefused(post(headers, "5\r\nhello\r\n0\r\n\r\n"), 400);
+    }
+}
+
+TEST_F(Smuggling, TransferEncodingInHttp10IsRefused) {
+    expectRefused("POST /app HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                  400);
+}
+
+TEST_F(Smuggling, ChunkedWithWhitespaceAndCaseIsOneWellFramedRequest) {
+    // OWS around the value and the coding's case are no obfuscation (RFC 9110 §5.5, §7.8).
+    for (const char* value : {"  chunked", "\tchunked\t", "CHUNKED", "Chunked "}) {
+        SCOPED_TRACE(value);
+        int before = static_cast<int>(received().size());
+        RawConnection connection(proxy_port_);
+        connection.send(post(std::string("Transfer-Encoding:") + value + "\r\n",
+                             "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"));
+        Exchange exchange = connection.read(1, false);
+        ASSERT_EQ(exchange.answers.size(), 1u) << exchange.raw;
+        EXPECT_EQ(exchange.answers[0].status, 200);
+        EXPECT_EQ(exchange.answers[0].body, "POST /app [hello world]");
+        auto requests = received();
+        ASSERT_EQ(static_cast<int>(requests.size()), before + 1);
+        EXPECT_EQ(requests.back().header("Transfer-Encoding"), "chunked");
+        EXPECT_EQ(requests.back().headerCount("X-Trailer"), 0);
+    }
+    expectWellFramed(received());
+}
+
+// ---- chunked bodies --------------------------------------------------------------------------
+
+TEST_F(Smuggling, BadChunkSizesAreRefused) {
+    const char* bodies[] = {
+        "zz\r\nhello\r\n0\r\n\r\n",                       // not hex
+        "-5\r\nhello\r\n0\r\n\r\n",                       // negative
+        "+5\r\nhello\r\n0\r\n\r\n",
+        "0x5\r\nhello\r\n0\r\n\r\n",
+        " 5\r\nhello\r\n0\r\n\r\n",                       // leading space
+        "10000000000000000\r\nhello\r\n0\r\n\r\n",        // 2^64: overflows 64 bits
+        "fffffffffffffffffffffff\r\nhello\r\n",           // far more
+        "5\r\nhelloXX0\r\n\r\n",                          // no CRLF after the data
+        "5\r\nhello0\r\n\r\n",
+        "5\nhello\n0\n\n",                                // bare LF
+        "5\rhello\r\n0\r\n\r\n",                          // bare CR
+        "5;ext\n\r\nhello\r\n0\r\n\r\n",                  // bare LF in an extension
+        "\r\n5\r\nhello\r\n0\r\n\r\n",                    // empty size line
+    };
+    for (const char* body : bodies) {
+        SCOPED_TRACE(body);
+        RawConnection connection(proxy_port_);
+        connection.send(post("Transfer-Encoding: chunked\r\n", body));
+        Exchange exchange = connection.read(1, /*until_close=*/true);
+        ASSERT_EQ(exchange.answers.size(), 1u) << exchange.raw;
+        // The head was fine, so the request was already on its way upstream when the body
+        // went wrong: the upstream connection is dropped mid-request, and the client told.
+        EXPECT_EQ(exchange.answers[0].status, 400) << exchange.raw;
+        EXPECT_TRUE(exchange.closed);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        EXPECT_TRUE(received().empty()) << "a complete request reached the upstream";
+    }
+}
+
+// ---- the head's bytes ------------------------------------------------------------------------
+
+TEST_F(Smuggling, ObsFoldIsRefused) {
+    expectRefused(get("X-Long: first\r\n second\r\n"), 400);
+    expectRefused(get("X-Long: first\r\n\tsecond\r\n"), 400);
+}
+
+TEST_F(Smuggling, NulAndBareCrInHeadersAreRefused) {
+    expectRefused(get(std::string("X-Nul: a\0b\r\n", 12)), 400);
+    expectRefused(get(std::string("X-N\0l: ab\r\n", 11)), 400);
+    expectRefused(get("X-Cr: a\rb\r\n"), 400);
+    expectRefused(get("X-Cr: ab\r\r\n"), 400);
+    expectRefused(std::string("GET /app\0 HTTP/1.1\r\nHost: a\r\n\r\n", 31), 400);
+}
+
+TEST_F(Smuggling, BareLfInAHeadThatEndsInCrlfIsRefused) {
+    expectRefused("GET /app HTTP/1.1\nHost: a\r\n\r\n", 400);
+    expectRefused("GET /app HTTP/1.1\r\nHost: a\nX-Y: z\r\n\r\n", 400);
+}
+
+TEST_F(Smuggling, BareLfLineEndingsAreNeverForwarded) {
+    // A head written with LF alone never has the CRLF CRLF that ends a head. switchboard must
+    // not read it as a request; it either refuses it or waits for the client timeout.
+    RawConnection connection(proxy_port_);
+    connection.send("GET /app HTTP/1.1\nHost: a\n\n");
+    Exchange exchange = connection.read(1, /*until_close=*/true, kClientTimeoutMs + 3000);
+    EXPECT_TRUE(exchange.closed);
+    EXPECT_TRUE(exchange.answers.empty() || exchange.answers[0].status == 400) << exchange.raw;
+    EXPECT_TRUE(received().empty());
+}
+
+TEST_F(Smuggling, WhitespaceInTheRequestLineIsRefused) {
+    expectRefused("GET  /app HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    expectRefused("GET /app  HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    expectRefused("GET\t/app HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    expectRefused(" GET /app HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    expectRefused("GET /app HTTP/1.1 \r\nHost: a\r\n\r\n", 400);
+    expectRefused("GET /a pp HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+}
+
+TEST_F(Smuggling, BadHeaderNamesAndHostsAreRefused) {
+    expectRefused(get("X Foo: a\r\n"), 400);
+    expectRefused(get(": a\r\n"), 400);
+    expectRefused(get("X-Foo\r\n"), 400);
+    expectRefused("GET /app HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400);
+    expectRefused("GET /app HTTP/1.1\r\n\r\n", 400);             // HTTP/1.1 without Host
+    expectRefused("GET /app HTTP/1.1\r\nHost: a, b\r\n\r\n", 400);
+    expectRefused("GET /app HTTP/1.1\r\nHost: a b\r\n\r\n", 400);
+    expectRefused("GET /app HTTP/1.1\r\nHost: a/b\r\n\r\n", 400);
+}
+
+// ---- request targets, methods and versions ---------------------------------------------------
+
+TEST_F(Smuggling, AbsoluteFormAndAsteriskTargetsAreRefused) {
+    expectRefused("GET http://a/app HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    expectRefused("GET http://evil.example/app HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    expectRefused("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    expectRefused("GET app HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    expectRefused("GET /app\xff HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+}
+
+TEST_F(Smuggling, ConnectIsNotImplemented) {
+    expectRefused("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 501);
+}
+
+TEST_F(Smuggling, OverLongRequestLineGets414) {
+    expectRefused("GET /app/" + std::string(10000, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", 414);
+}
+
+TEST_F(Smuggling, OverLongHeadGets431) {
+    expectRefused(get("X-Big: " + std::string(10000, 'b') + "\r\n"), 431);
+    std::string many;
+    for (int i = 0; i < 150; ++i)
+        many += "X-" + std::to_string(i) + ": v\r\n";
+    expectRefused(get(many), 431);
+}
+
+TEST_F(Smuggling, OtherHttpVersionsAreRefused) {
+    expectRefused("GET /app\r\n\r\n", 400);  // HTTP/0.9 has no version
+    expectRefused("GET /app HTTP/2.0\r\nHost: a\r\n\r\n", 505);
+    expectRefused("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505);
+    expectRefused("GET /app HTTP/1.2\r\nHost: a\r\n\r\n", 505);
+    expectRefused("GET /app HTTP/3.0\r\nHost: a\r\n\r\n", 505);
+    expectRefused("GET /app http/1.1\r\nHost: a\r\n\r\n", 400);
+    expectRefused("GET /app HTTP/1.10\r\nHost: a\r\n\r\n", 400);
+    expectRefused("GET /app HTTP/01.1\r\nHost: a\r\n\r\n", 400);
+}
+
+// ---- more than one request in the bytes ------------------------------------------------------
+
+TEST_F(Smuggling, PipelinedRequestsAreForwardedOneByOneInOrder) {
+    RawConnection connection(proxy_port_);
+    connection.send("GET /app/1 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    "POST /app/2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+                    "GET /app/3 HTTP/1.1\r\nHost: a\r\n\r\n");
+    Exchange exchange = connection.read(3, false);
+    ASSERT_EQ(exchange.answers.size(), 3u) << exchange.raw;
+    EXPECT_EQ(exchange.answers[0].body, "GET /app/1 []");
+    EXPECT_EQ(exchange.answers[1].body, "POST /app/2 [abc]");
+    EXPECT_EQ(exchange.answers[2].body, "GET /app/3 []");
+    auto requests = received();
+    ASSERT_EQ(requests.size(), 3u);
+    EXPECT_EQ(requests[0].target, "/app/1");
+    EXPECT_EQ(requests[1].target, "/app/2");
+    EXPECT_EQ(requests[2].target, "/app/3");
+    expectWellFramed(requests);
+    EXPECT_FALSE(exchange.closed);
+}
+
+TEST_F(Smuggling, BytesAfterAContentLengthBodyAreTheNextRequestParsedStrictly) {
+    // CL shorter than what was sent: the rest is the client's next request, read by
+    // switchboard like any other, and forwarded re-framed (with Via), never raw.
+    RawConnection connection(proxy_port_);
+    connection.send("POST /app/1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"
+                    "helloGET /app/admin HTTP/1.1\r\nHost: a\r\n\r\n");
+    Exchange exchange = connection.read(2, false);
+    ASSERT_EQ(exchange.answers.size(), 2u) << exchange.raw;
+    EXPECT_EQ(exchange.answers[0].body, "POST /app/1 [hello]");
+    EXPECT_EQ(exchange.answers[1].body, "GET /app/admin []");
+    auto requests = received();
+    ASSERT_EQ(requests.size(), 2u);
+    expectWellFramed(requests);
+}
+
+TEST_F(Smuggling, MalformedRequestAfterABodyIsRefusedAfterTheFirstAnswer) {
+    // The classic CL.TE attempt: the "body" hides a request with an obfuscated TE. The first
+    // request is answered; the hidden one is refused and the connection closed.
+    RawConnection connection(proxy_port_);
+    connection.send("POST /app/1 HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n"
+                    "abcdPOST /app/2 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n"
+                    "Content-Length: 3\r\n\r\nGET");
+    Exchange exchange = connection.read(2, /*until_close=*/true);
+    ASSERT_EQ(exchange.answers.size(), 2u) << exchange.raw;
+    EXPECT_EQ(exchange.answers[0].status, 200);
+    EXPECT_EQ(exchange.answers[0].body, "POST /app/1 [abcd]");
+    EXPECT_EQ(exchange.answers[1].status, 400);
+    EXPECT_TRUE(exchange.closed);
+    auto requests = received();
+    ASSERT_EQ(requests.size(), 1u);
+    expectWellFramed(requests);
+}
+
+TEST_F(Smuggling, BytesAfterTheLastChunkAreTheNextRequest) {
+    // TE.CL: the chunked body ends at the zero chunk; what follows is parsed as a request.
+    RawConnection connection(proxy_port_);
+    connection.send("POST /app/1 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "3\r\nabc\r\n0\r\n\r\n"
+                    "GET /app/2 HTTP/1.1\r\nHost: a\r\n\r\n");
+    Exchange exchange = connection.read(2, false);
+    ASSERT_EQ(exchange.answers.size(), 2u) << exchange.raw;
+    EXPECT_EQ(exchange.answers[0].body, "POST /app/1 [abc]");
+    EXPECT_EQ(exchange.answers[1].body, "GET /app/2 []");
+    auto requests = received();
+    ASSERT_EQ(requests.size(), 2u);
+    expectWellFramed(requests);
+}
+
+TEST_F(Smuggling, GarbageAfterARequestIsRefusedAndNeverForwarded) {
+    RawConnection connection(proxy_port_);
+    connection.send("GET /app/1 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n");  // a TLS hello
+    Exchange exchange = connection.read(2, /*until_close=*/true);
+    ASSERT_EQ(exchange.answers.size(), 2u) << exchange.raw;
+    EXPECT_EQ(exchange.answers[0].body, "GET /app/1 []");
+    EXPECT_EQ(exchange.answers[1].status, 400);
+    EXPECT_TRUE(exchange.closed);
+    EXPECT_EQ(received().size(), 1u);
+}
+
+TEST_F(Smuggling, EmptyLinesBeforeARequestAreSkipped) {
+    // RFC 9112 §2.2: a server should ignore at least one empty line before a request line.
+    RawConnection connection(proxy_port_);
+    connection.send("\r\nGET /app/1 HTTP/1.1\r\nHost: a\r\n\r\n");
+    Exchange exchange = connection.read(1, false);
+    ASSERT_EQ(exchange.answers.size(), 1u) << exchange.raw;
+    EXPECT_EQ(exchange.answers[0].body, "GET /app/1 []");
+}
+
+TEST_F(Smuggling, TwoEmptyLinesBeforeARequestDoNotStallTheConnection) {
+    RawConnection connection(proxy_port_);
+    connection.send("\r\n\r\nGET /app/1 HTTP/1.1\r\nHost: a\r\n\r\n");
+    Exchange exchange = connection.read(1, false, 3000);
+    ASSERT_EQ(exchange.answers.size(), 1u) << "no answer (raw: " << exchange.raw
+                                           << "); closed: " << exchange.closed;
+    EXPECT_EQ(exchange.answers[0].body, "GET /app/1 []");
+}
