@@ -134,8 +134,10 @@ void ClientConnection::onWritable(StreamSocket& socket) {
         }
         // Below the low-water mark again: the upstream may send more.
         if (upstream_state_ == UpstreamState::ReadingBody && upstream() &&
-            evbuffer_get_length(client_->output()) < kLowWater)
+            evbuffer_get_length(client_->output()) < kLowWater) {
+            upstream()->setTimeout(proxy_.settings().upstream_timeout_ms);
             upstream()->resumeReading();
+        }
         return;
     }
     if (state_ == State::Forwarding && !request_body_done_ &&
@@ -664,9 +666,12 @@ void ClientConnection::pumpResponseBody() {
         upstreamFailed(Failure::Reset);  // closed before the end of the body
         return;
     }
-    // Backpressure: a slow client stops the reading of the upstream's response.
-    if (evbuffer_get_length(client_->output()) > kHighWater)
+    // Backpressure: a slow client stops the reading of the upstream's response. While it
+    // waits, the upstream is not late: the client's own timeout watches the progress.
+    if (evbuffer_get_length(client_->output()) > kHighWater) {
         source->pauseReading();
+        source->setTimeout(0);
+    }
 }
 
 void ClientConnection::finishResponse() {

@@ -361,6 +361,7 @@ std::vector<KeyValue> proxyChanges(const ProxySettings& before, const ProxySetti
     addIfChanged(changes, "fail_timeout_ms", before.fail_timeout_ms, after.fail_timeout_ms);
     addIfChanged(changes, "shutdown_timeout_ms", before.shutdown_timeout_ms,
                  after.shutdown_timeout_ms);
+    addIfChanged(changes, "max_connections", before.max_connections, after.max_connections);
     addIfChanged(changes, "access_log", before.access_log, after.access_log);
     return changes;
 }

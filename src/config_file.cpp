@@ -208,6 +208,7 @@ class ConfigReader {
                       {"max_fails", integer("max_fails", proxy.max_fails, 0, 1000)},
                       {"fail_timeout_ms", integer("fail_timeout_ms", proxy.fail_timeout_ms, 1, kDay)},
                       {"shutdown_timeout_ms", integer("shutdown_timeout_ms", proxy.shutdown_timeout_ms, 0, kDay)},
+                      {"max_connections", integer("max_connections", proxy.max_connections, 1, 1'000'000)},
                       {"access_log", [&](const toml::node& n) { readString(n, "proxy.access_log", proxy.access_log); }},
                   });
     }
@@ -379,6 +380,7 @@ std::string renderConfig(const Config& config) {
     number("max_fails", p.max_fails, defaults_proxy.max_fails);
     number("fail_timeout_ms", p.fail_timeout_ms, defaults_proxy.fail_timeout_ms);
     number("shutdown_timeout_ms", p.shutdown_timeout_ms, defaults_proxy.shutdown_timeout_ms);
+    number("max_connections", p.max_connections, defaults_proxy.max_connections);
     if (p.access_log != defaults_proxy.access_log)
         out << "access_log = " << tomlQuote(p.access_log) << "\n";
 

@@ -1,4 +1,6 @@
 // argv -> Server. The only place that decides the process's exit status.
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -22,17 +24,21 @@ constexpr const char* kUsage =
     "An HTTP/1.1 reverse proxy and load balancer with a JSON admin API.\n"
     "\n"
     "Options:\n"
-    "  -c, --config FILE    the config file (default " SWITCHBOARD_DEFAULT_CONFIG ");\n"
-    "                       a missing file means built-in defaults, created on the\n"
-    "                       first change made through the admin API\n"
-    "  -t, --check          validate the config file and exit: 0 when it is valid,\n"
-    "                       1 with FILE:LINE:COLUMN: message lines on stderr if not\n"
-    "      --log-level L    error, warn, info (default) or debug\n"
+    "  -c, --config FILE    the config file; default:\n"
+    "                       " SWITCHBOARD_DEFAULT_CONFIG "\n"
+    "                       a missing file means the built-in defaults; the first\n"
+    "                       change made through the admin API creates it\n"
+    "  -t, --check          validate the config file and exit: 0 with\n"
+    "                       \"switchboard: FILE: ok\", or 1 with FILE:LINE:COLUMN:\n"
+    "                       message lines on stderr (a missing file is an error)\n"
+    "      --log-level LEVEL\n"
+    "                       error, warn, info (default) or debug; logs go to stderr\n"
     "  -V, --version        print the version and exit\n"
     "  -h, --help           print this help and exit\n"
+    "The long options also take --config=FILE and --log-level=LEVEL.\n"
     "\n"
-    "Signals: SIGHUP reloads the config file, SIGTERM/SIGINT stop gracefully,\n"
-    "SIGUSR1 reopens the access log.\n"
+    "Signals: SIGHUP reloads the config file; SIGTERM/SIGINT stop gracefully (a\n"
+    "second one stops at once); SIGUSR1 reopens the access log.\n"
     "\n"
     "Exit status: 0 clean shutdown, 1 config error, 2 usage error,\n"
     "3 a listener could not be bound.\n"
@@ -54,6 +60,27 @@ int usageError(const std::string& message) {
 void printErrors(const ConfigParse& parse) {
     for (const auto& error : parse.errors)
         std::cerr << error.toString() << "\n";
+}
+
+// Every client connection holds a descriptor, and one more while it talks to an upstream. The
+// soft limit is often 1024 while the hard one is far higher (systemd: 524288), so the soft
+// limit is raised to the hard one, as nginx (worker_rlimit_nofile) and HAProxy do; a limit
+// still too low for proxy.max_connections is logged (LimitNOFILE= in the unit raises it).
+void raiseOpenFileLimit(std::int64_t max_connections) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return;
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            limit = raised;
+    }
+    const auto wanted = static_cast<rlim_t>(2 * max_connections + 100);
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted)
+        logWarn("open file limit " + std::to_string(limit.rlim_cur) +
+                " is below what proxy.max_connections = " + std::to_string(max_connections) +
+                " may need (" + std::to_string(wanted) + "): connections past it will fail");
 }
 
 } // namespace
@@ -132,6 +159,7 @@ int main(int argc, char** argv) {
                 " does not exist: starting from the built-in defaults; the first change made "
                 "through the admin API creates it");
 
+    raiseOpenFileLimit(read.parse.config->proxy.max_connections);
     Server server(std::move(store), *read.parse.config);
     return server.run();
 }

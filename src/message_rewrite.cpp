@@ -49,21 +49,27 @@ void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out
     out.append(head.target);
     out.append(" HTTP/1.1\r\n");
 
-    std::string_view forwarded_for, via;
+    // Several X-Forwarded-For (or Via) lines are one list (RFC 9110 §5.3): all of them go on,
+    // in order, with this hop appended.
+    auto appendListField = [&out, &request](std::string_view name) {
+        bool first = true;
+        for (const auto& field : request.headers) {
+            if (!equalsIgnoreCase(field.name, name) || field.value.empty())
+                continue;
+            out.append(first ? "" : ", ");
+            out.append(field.value);
+            first = false;
+        }
+        if (!first)
+            out.append(", ");
+    };
     bool has_connection_header = false;
     for (const auto& field : request.headers)
         has_connection_header = has_connection_header || equalsIgnoreCase(field.name, "connection");
     for (const auto& field : request.headers) {
         const auto& name = field.name;
-        if (equalsIgnoreCase(name, "x-forwarded-for")) {
-            forwarded_for = field.value;  // the first; proxies before us appended to it
-            continue;
-        }
-        if (equalsIgnoreCase(name, "via")) {
-            via = field.value;
-            continue;
-        }
-        if (equalsIgnoreCase(name, "content-length") || equalsIgnoreCase(name, "expect") ||
+        if (equalsIgnoreCase(name, "x-forwarded-for") || equalsIgnoreCase(name, "via") ||
+            equalsIgnoreCase(name, "content-length") || equalsIgnoreCase(name, "expect") ||
             equalsIgnoreCase(name, "x-forwarded-proto") || equalsIgnoreCase(name, "x-forwarded-host"))
             continue;
         if (has_connection_header ? isHopByHopField(name, request.headers)
@@ -72,19 +78,13 @@ void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out
         appendField(out, name, field.value);
     }
     out.append("X-Forwarded-For: ");
-    if (!forwarded_for.empty()) {
-        out.append(forwarded_for);
-        out.append(", ");
-    }
+    appendListField("x-forwarded-for");
     out.append(head.client_ip);
     out.append("\r\nX-Forwarded-Proto: http\r\n");
     if (!request.host.empty())
         appendField(out, "X-Forwarded-Host", request.host);
     out.append("Via: ");
-    if (!via.empty()) {
-        out.append(via);
-        out.append(", ");
-    }
+    appendListField("via");
     out.append("1.1 switchboard\r\n");
     if (head.framing == HopFraming::ContentLength) {
         out.append("Content-Length: ");

@@ -42,8 +42,11 @@ Proxy::~Proxy() {
 }
 
 void* Proxy::attachListener(evutil_socket_t fd) {
+    // Backlog 0: the socket listens already, with ListenerSet's backlog; -1 would make
+    // libevent call listen() again with 128, and a burst of connections past that waits for
+    // SYN retransmits (a second or more) instead of the accept loop.
     return evconnlistener_new(base_, onAccept, this, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-                              -1, fd);
+                              0, fd);
 }
 
 void Proxy::detachListener(void* handle) {
@@ -52,11 +55,32 @@ void Proxy::detachListener(void* handle) {
 
 void Proxy::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int, void* arg) {
     auto* self = static_cast<Proxy*>(arg);
+    if (self->connections_.size() >= static_cast<std::size_t>(self->settings().max_connections)) {
+        self->refuseConnection(fd);
+        return;
+    }
     evutil_make_socket_nonblocking(fd);
     auto* connection = new ClientConnection(*self, fd, addressText(address));
     self->connections_.insert(connection);
     self->stats_.client_connections = self->connections_.size();
     connection->start();
+}
+
+// Accepting and closing at once (as nginx does when out of worker_connections) rather than
+// leaving connections in the kernel's backlog: the client learns now, not after its own
+// timeout, and the listener never stays readable with nobody taking from it.
+void Proxy::refuseConnection(evutil_socket_t fd) {
+    evutil_closesocket(fd);
+    ++stats_.client_connections_refused;
+    ++refused_unlogged_;
+    auto now = std::chrono::steady_clock::now();
+    if (now - refusal_logged_ >= std::chrono::seconds(1)) {
+        logWarn("proxy: max_connections (" + std::to_string(settings().max_connections) +
+                ") reached: refused " + std::to_string(refused_unlogged_) + " connection" +
+                (refused_unlogged_ == 1 ? "" : "s") + " since the last such line");
+        refused_unlogged_ = 0;
+        refusal_logged_ = now;
+    }
 }
 
 void Proxy::forget(ClientConnection* connection) {

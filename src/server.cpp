@@ -178,6 +178,7 @@ Status Server::commit(const Config& candidate, const std::string& summary) {
     ++stats_.saves_ok;
     registry_.apply(candidate);
     health_->reconcile(registry_);
+    systemd::status(systemd::statusText(candidate.services.size(), candidate.upstreamCount()));
     logInfo(summary);
     return Ok{};
 }

@@ -114,7 +114,8 @@ void StreamSocket::setTimeout(std::int64_t ms) {
         timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000 * 1000)};
         event_add(event_.get(), &tv);
     } else {
-        event_add(event_.get(), nullptr);
+        // event_add(nullptr) would keep a timer already set.
+        event_remove_timer(event_.get());
     }
 }
 

@@ -22,6 +22,8 @@ struct ProxySettings {
     std::int64_t max_fails = 1;
     std::int64_t fail_timeout_ms = 10000;
     std::int64_t shutdown_timeout_ms = 10000;
+    // Client connections open at once on the proxy port; more are accepted and closed at once.
+    std::int64_t max_connections = 10000;
     std::string access_log = "-";
     bool operator==(const ProxySettings&) const = default;
 };

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <unordered_set>
@@ -52,6 +54,9 @@ class Proxy {
   private:
     static void onAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address,
                          int length, void* arg);
+    // A connection over proxy.max_connections: closed at once, and logged at most once a
+    // second with the count since the last such line.
+    void refuseConnection(evutil_socket_t fd);
 
     event_base* base_;
     Registry& registry_;
@@ -61,6 +66,8 @@ class Proxy {
     std::unordered_set<ClientConnection*> connections_;
     bool shutting_down_ = false;
     std::function<void()> on_drained_;
+    std::uint64_t refused_unlogged_ = 0;
+    std::chrono::steady_clock::time_point refusal_logged_{};
 };
 
 } // namespace switchboard

@@ -49,6 +49,7 @@ struct ServerStats {
     std::uint64_t reloads_ok = 0, reloads_failed = 0;
     std::uint64_t saves_ok = 0, saves_failed = 0;
     std::uint64_t client_connections = 0;  // currently open on the proxy port
+    std::uint64_t client_connections_refused = 0;  // closed at accept: proxy.max_connections
 };
 
 } // namespace switchboard

@@ -114,6 +114,8 @@ TEST_F(ProxyForwarding, RequestHeadersSeenByTheUpstream) {
         {{"Host", "shop.example:6188"},
          {"X-Custom", "kept"},
          {"X-Forwarded-For", "10.1.1.1"},
+         {"X-Forwarded-For", "10.2.2.2, 10.3.3.3"},
+         {"Via", "1.0 edge"},
          {"X-Forwarded-Proto", "https"},
          {"X-Forwarded-Host", "spoofed"},
          {"Connection", "keep-alive, X-Drop-Me"},
@@ -127,12 +129,13 @@ TEST_F(ProxyForwarding, RequestHeadersSeenByTheUpstream) {
     auto seen = up.requests()[0];
     EXPECT_EQ(seen.header("Host"), "shop.example:6188");
     EXPECT_EQ(seen.header("X-Custom"), "kept");
-    EXPECT_EQ(seen.header("X-Forwarded-For"), "10.1.1.1, 127.0.0.1");
+    EXPECT_EQ(seen.header("X-Forwarded-For"), "10.1.1.1, 10.2.2.2, 10.3.3.3, 127.0.0.1");
+    EXPECT_EQ(seen.headerCount("X-Forwarded-For"), 1);
     EXPECT_EQ(seen.header("X-Forwarded-Proto"), "http");
     EXPECT_EQ(seen.headerCount("X-Forwarded-Proto"), 1);
     EXPECT_EQ(seen.header("X-Forwarded-Host"), "shop.example:6188");
     EXPECT_EQ(seen.headerCount("X-Forwarded-Host"), 1);
-    EXPECT_EQ(seen.header("Via"), "1.1 switchboard");
+    EXPECT_EQ(seen.header("Via"), "1.0 edge, 1.1 switchboard");
     for (const char* hop : {"X-Drop-Me", "Keep-Alive", "Proxy-Connection", "TE", "Upgrade"})
         EXPECT_EQ(seen.headerCount(hop), 0) << hop;
 }

@@ -160,6 +160,36 @@ TEST_F(ProxyProduction, SlowClientCostsBoundedMemory) {
     EXPECT_LT(peak - before, 20 * 1024) << "VmRSS grew by " << (peak - before) << " KiB";
 }
 
+TEST_F(ProxyProduction, SlowClientIsNotCutOffByTheUpstreamTimeout) {
+    constexpr std::uint64_t kSize = 8ull << 20;
+    UpstreamServer big("big", [](const ReceivedRequest&) {
+        UpstreamReply reply;
+        reply.stream_bytes = kSize;
+        return reply;
+    });
+    // The upstream sends everything at once; the client takes 2 s and more to read it: far
+    // longer than the upstream timeout, which must not count the time the client takes.
+    start(service("files", {big.address()}), "upstream_timeout_ms = 300\n");
+    RawClient client(proxy_port, 64 * 1024);
+    client.send("GET /files/big HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::string received;
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < until) {
+        std::string piece = client.read(64 * 1024, 3000);
+        if (piece.empty())
+            break;
+        received += piece;
+        if (received.size() >= kSize + 60)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(15));
+    }
+    auto body_start = received.find("\r\n\r\n");
+    ASSERT_NE(body_start, std::string::npos);
+    EXPECT_TRUE(matchesPattern(received.substr(body_start + 4), kSize))
+        << "got " << received.size() - body_start - 4 << " of " << kSize << " bytes\n"
+        << switchboard->log();
+}
+
 TEST_F(ProxyProduction, ClientGoneMidDownloadClosesTheUpstreamAndServesTheNext) {
     UpstreamServer big("big", [](const ReceivedRequest& request) {
         UpstreamReply reply;
