@@ -56,16 +56,15 @@ std::size_t decodeChunked(evbuffer* buffer, ChunkedDecoder& decoder,
     return consumed;
 }
 
-// Finds a complete message head at the start of `input` and makes it contiguous. Returns
-// its bytes, or an empty view while the head is incomplete and within `limit`; a head that
-// would pass the limit is handed over cut at it, for the parser to refuse.
+// The bytes of the message head at the start of `input`, made contiguous: up to its end
+// when that has arrived, else all there is (so the parser can refuse a malformed head at
+// its first bad byte instead of waiting for a CRLF CRLF that may never come), cut at the
+// limit either way.
 std::string_view headBytes(evbuffer* input, std::size_t limit) {
     std::size_t length = evbuffer_get_length(input);
     if (length == 0)
         return {};
     evbuffer_ptr end = evbuffer_search(input, "\r\n\r\n", 4, nullptr);
-    if (end.pos < 0 && length <= limit)
-        return {};
     std::size_t available = end.pos >= 0 ? static_cast<std::size_t>(end.pos) + 4 : length;
     available = std::min(available, limit + 4);
     const auto* data = evbuffer_pullup(input, static_cast<ev_ssize_t>(available));
@@ -96,7 +95,24 @@ ClientConnection::~ClientConnection() {
     proxy_.forget(this);
 }
 
+void ClientConnection::onHeadDeadline(evutil_socket_t, short, void* arg) {
+    auto* self = static_cast<ClientConnection*>(arg);
+    CallbackScope scope(self);
+    if (self->closed_ || self->state_ != State::ReadingHead)
+        return;
+    self->head_deadline_armed_ = false;
+    logDebug("client " + self->client_ip_ + ": request head not complete in time");
+    self->method_.assign("-");
+    self->target_.assign("-");
+    self->pool_.reset();
+    self->upstream_.reset();
+    self->started_ = Clock::now();
+    self->is_head_request_ = false;
+    self->respondError(408, jsonError("request head not complete in time"), /*close=*/true);
+}
+
 void ClientConnection::start() {
+    head_deadline_.reset(evtimer_new(proxy_.base(), onHeadDeadline, this));
     // Bounded input: a head larger than the limit, or pipelined requests piling up behind a
     // slow one, stop the reading instead of growing the buffer.
     client_->setInputLimit(std::max<std::size_t>(
@@ -232,6 +248,18 @@ void ClientConnection::serveInput() {
 bool ClientConnection::startNextRequest() {
     evbuffer* input = client_->input();
     const auto& settings = proxy_.settings();
+    // Empty lines before a request line are ignored (RFC 9112 §2.2). Dropped here, their
+    // CRLFs are not taken for the end of a head.
+    char two[2];
+    while (evbuffer_copyout(input, two, 2) == 2 && two[0] == '\r' && two[1] == '\n')
+        evbuffer_drain(input, 2);
+    if (evbuffer_get_length(input) > 0 && !head_deadline_armed_) {
+        // The whole head gets client_timeout_ms, however it trickles in (slowloris).
+        timeval limit{static_cast<time_t>(settings.client_timeout_ms / 1000),
+                      static_cast<suseconds_t>(settings.client_timeout_ms % 1000 * 1000)};
+        event_add(head_deadline_.get(), &limit);
+        head_deadline_armed_ = true;
+    }
     std::string_view bytes = headBytes(input, static_cast<std::size_t>(settings.max_header_bytes));
     if (bytes.empty())
         return false;
@@ -241,6 +269,8 @@ bool ClientConnection::startNextRequest() {
                                           head_, head_length, error);
     if (parsed == ParseResult::Incomplete)
         return false;
+    event_del(head_deadline_.get());
+    head_deadline_armed_ = false;
     method_.assign("-");
     target_.assign("-");
     pool_.reset();

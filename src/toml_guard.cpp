@@ -37,7 +37,7 @@ TomlInputProblem problemAt(std::string_view text, std::size_t offset, const char
     return problem;
 }
 
-} // namespace
+}  // namespace
 
 std::optional<TomlInputProblem> checkTomlInput(std::string_view text) {
     std::size_t pos = at(text, 0, "\xEF\xBB\xBF") ? 3 : 0;  // toml++ skips a byte order mark
@@ -57,14 +57,16 @@ std::optional<TomlInputProblem> checkTomlInput(std::string_view text) {
             } else if (isNonAscii(c)) {
                 // Never valid TOML (bare keys and values are ASCII), and where toml++ looks for
                 // whitespace it may reach TOML_UNREACHABLE on such a character.
-                return problemAt(text, pos, "non-ASCII character outside a quoted string or comment");
+                return problemAt(text, pos,
+                                 "non-ASCII character outside a quoted string or comment");
             } else if (!endsBare(c) && c != '[' && c != '{' && c != '=') {
                 state = Lexeme::Bare;
             }
             break;
         case Lexeme::Bare:
             if (isNonAscii(c))
-                return problemAt(text, pos, "non-ASCII character outside a quoted string or comment");
+                return problemAt(text, pos,
+                                 "non-ASCII character outside a quoted string or comment");
             if (endsBare(c)) {
                 state = Lexeme::Code;
                 continue;  // the terminator itself may start a comment
@@ -79,8 +81,7 @@ std::optional<TomlInputProblem> checkTomlInput(std::string_view text) {
                 if (pos + 1 < text.size() && isNonAscii(text[pos + 1]))
                     return problemAt(text, pos, kBadEscape);
                 ++pos;  // the escaped byte
-            }
-            else if (c == '"' || c == '\n')
+            } else if (c == '"' || c == '\n')
                 state = Lexeme::Code;  // a string broken by a newline is toml++'s error to report
             break;
         case Lexeme::Literal:
@@ -128,4 +129,4 @@ std::optional<TomlInputProblem> checkTomlInput(std::string_view text) {
     return std::nullopt;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -20,4 +20,4 @@ struct TomlInputProblem {
 };
 std::optional<TomlInputProblem> checkTomlInput(std::string_view text);
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -55,6 +55,7 @@ class ClientConnection final : public UpstreamConnectHandler {
     struct CallbackScope;
 
     // Client side.
+    static void onHeadDeadline(evutil_socket_t, short, void* arg);
     void clientReadable();
     void clientGone(bool timed_out);
     void serveInput();
@@ -89,6 +90,8 @@ class ClientConnection final : public UpstreamConnectHandler {
     bool closed_ = false;
     int callback_depth_ = 0;
     bool serving_input_ = false;
+    EventPtr head_deadline_;  // a request head must be complete in client_timeout_ms
+    bool head_deadline_armed_ = false;
     bool keep_alive_ = true;  // the client may send another request after this one
 
     // The request being served. Strings are reused from request to request.

@@ -27,25 +27,25 @@ using namespace switchboard;
 
 namespace {
 
-void fuzzServiceBody(std::string_view input, const cJSON *body) {
+void fuzzServiceBody(std::string_view input, const cJSON* body) {
     auto service = parseServiceJson("apiA", body);
     FUZZ_CHECK(service.value.has_value() == service.error.empty(), "input", input);
     if (!service)
         return;
-    const ServiceConfig &parsed = *service.value;
+    const ServiceConfig& parsed = *service.value;
     FUZZ_CHECK(parsed.name == "apiA", "input", input);
 
     // The file holds what the API accepted, and reads it back the same.
     Config config;
     config.services.push_back(parsed);
     std::string problems;
-    for (const auto &problem : checkCrossReferences(config))
+    for (const auto& problem : checkCrossReferences(config))
         problems += problem.message + "\n";
     FUZZ_CHECK(problems.empty(), "input", input, "problems", problems);
     std::string file = renderConfig(config);
     ConfigParse reread = parseConfigText(file, "admin.toml");
     std::string errors;
-    for (const auto &error : reread.errors)
+    for (const auto& error : reread.errors)
         errors += error.toString() + "\n";
     FUZZ_CHECK(reread.config.has_value(), "input", input, "file", file, "errors", errors);
     FUZZ_CHECK(*reread.config == config, "input", input, "file", file);
@@ -60,15 +60,15 @@ void fuzzServiceBody(std::string_view input, const cJSON *body) {
     FUZZ_CHECK(*reparsed.value == parsed, "input", input, "answer", answer);
 }
 
-void fuzzUpstreamBody(std::string_view input, const cJSON *body) {
+void fuzzUpstreamBody(std::string_view input, const cJSON* body) {
     auto request = parseUpstreamJson(body);
     FUZZ_CHECK(request.value.has_value() == request.error.empty(), "input", input);
     if (!request)
         return;
     // The address is canonical already: checking it again changes nothing.
     std::string address = request.value->address;
-    FUZZ_CHECK(!checkUpstreamAddress(address) && address == request.value->address, "input",
-               input, "address", request.value->address);
+    FUZZ_CHECK(!checkUpstreamAddress(address) && address == request.value->address, "input", input,
+               "address", request.value->address);
     if (request.value->weight)
         FUZZ_CHECK(!checkWeight(*request.value->weight), "input", input);
 }
@@ -84,7 +84,7 @@ void fuzzBody(std::string_view input) {
 }
 
 // A path segment as the admin API would see it: a service name, an address, or neither.
-void checkSegment(std::string_view input, const std::string &segment) {
+void checkSegment(std::string_view input, const std::string& segment) {
     if (!checkServiceName(segment)) {
         FUZZ_CHECK(segment != "." && segment != ".." && segment.find('/') == std::string::npos &&
                        !segment.empty() && segment.size() <= 64,
@@ -100,17 +100,17 @@ void checkSegment(std::string_view input, const std::string &segment) {
 
 void fuzzTarget(std::string_view input) {
     std::string target(input);  // evhttp hands the parser a NUL-terminated copy too
-    evhttp_uri *uri = evhttp_uri_parse_with_flags(target.c_str(), EVHTTP_URI_NONCONFORMANT);
+    evhttp_uri* uri = evhttp_uri_parse_with_flags(target.c_str(), EVHTTP_URI_NONCONFORMANT);
     if (!uri)
         return;
-    if (const char *path = evhttp_uri_get_path(uri)) {
+    if (const char* path = evhttp_uri_get_path(uri)) {
         std::string_view rest = path;
         while (!rest.empty()) {
             auto slash = rest.find('/');
             std::string encoded(rest.substr(0, slash));
             rest.remove_prefix(slash == std::string_view::npos ? rest.size() : slash + 1);
             std::size_t length = 0;
-            char *decoded = evhttp_uridecode(encoded.c_str(), 0, &length);
+            char* decoded = evhttp_uridecode(encoded.c_str(), 0, &length);
             if (!decoded)
                 continue;
             std::string segment(decoded, length);
@@ -119,7 +119,7 @@ void fuzzTarget(std::string_view input) {
                 checkSegment(input, segment);
         }
     }
-    if (const char *query = evhttp_uri_get_query(uri)) {
+    if (const char* query = evhttp_uri_get_query(uri)) {
         evkeyvalq parameters;
         if (evhttp_parse_query_str(query, &parameters) == 0)
             evhttp_clear_headers(&parameters);
@@ -127,9 +127,9 @@ void fuzzTarget(std::string_view input) {
     evhttp_uri_free(uri);
 }
 
-} // namespace
+}  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     fuzz::ByteReader reader(data, size);
     std::uint8_t mode = reader.byte();
     std::string_view rest = reader.rest();

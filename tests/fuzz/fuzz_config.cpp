@@ -7,11 +7,11 @@
 
 using namespace switchboard;
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
-    std::string_view text(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view text(reinterpret_cast<const char*>(data), size);
     ConfigParse parse = parseConfigText(text, "fuzz.toml");
     FUZZ_CHECK(parse.config.has_value() == parse.errors.empty(), "input", text);
-    for (const auto &error : parse.errors)
+    for (const auto& error : parse.errors)
         FUZZ_CHECK(!error.message.empty(), "input", text);
     if (!parse.config)
         return 0;
@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     std::string rendered = renderConfig(*parse.config);
     ConfigParse again = parseConfigText(rendered, "rendered.toml");
     std::string errors;
-    for (const auto &error : again.errors)
+    for (const auto& error : again.errors)
         errors += error.toString() + "\n";
     FUZZ_CHECK(again.config.has_value(), "input", text, "rendered", rendered, "errors", errors);
     FUZZ_CHECK(*again.config == *parse.config, "input", text, "rendered", rendered,

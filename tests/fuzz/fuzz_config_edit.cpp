@@ -24,7 +24,7 @@ namespace {
 
 // Starting files in the styles an operator writes: comments everywhere, inline tables,
 // dotted keys, one upstream per line, CRLF line endings, sub-tables before their parents.
-const char *const kBaseFiles[] = {
+const char* const kBaseFiles[] = {
     R"(# switchboard configuration: edited by hand and by the admin API.
 # Ünïcödé in a comment: café ✓
 
@@ -167,9 +167,11 @@ void change(fuzz::ByteReader& in, Config& config) {
             addUpstream(in, *service);
         break;
     case 1:
-        if (ServiceConfig* service = pickService(in, config); service && !service->upstreams.empty())
-            service->upstreams.erase(service->upstreams.begin() +
-                                     static_cast<std::ptrdiff_t>(in.below(service->upstreams.size())));
+        if (ServiceConfig* service = pickService(in, config);
+            service && !service->upstreams.empty())
+            service->upstreams.erase(
+                service->upstreams.begin() +
+                static_cast<std::ptrdiff_t>(in.below(service->upstreams.size())));
         break;
     case 2: {
         std::string name = generateName(in);
@@ -190,12 +192,14 @@ void change(fuzz::ByteReader& in, Config& config) {
                                   static_cast<std::ptrdiff_t>(in.below(config.services.size())));
         break;
     case 4:
-        if (ServiceConfig* service = pickService(in, config); service && !service->upstreams.empty())
+        if (ServiceConfig* service = pickService(in, config);
+            service && !service->upstreams.empty())
             service->upstreams[in.below(service->upstreams.size())].weight =
                 static_cast<std::int64_t>(in.u16() % 1000 + 1);
         break;
     case 5:
-        if (ServiceConfig* service = pickService(in, config); service && service->upstreams.size() > 1)
+        if (ServiceConfig* service = pickService(in, config);
+            service && service->upstreams.size() > 1)
             std::swap(service->upstreams[in.below(service->upstreams.size())],
                       service->upstreams[in.below(service->upstreams.size())]);
         break;
@@ -206,7 +210,8 @@ void change(fuzz::ByteReader& in, Config& config) {
                 service->route = generateRoute(in, service->name);
                 break;
             case 1:
-                service->host = in.flag() ? "" : "Host" + std::to_string(in.byte() % 3) + ".example";
+                service->host =
+                    in.flag() ? "" : "Host" + std::to_string(in.byte() % 3) + ".example";
                 break;
             case 2:
                 service->strategy = kStrategies[in.below(std::size(kStrategies))];
@@ -215,7 +220,8 @@ void change(fuzz::ByteReader& in, Config& config) {
                 service->strip_prefix = !service->strip_prefix;
                 break;
             case 4:
-                service->hash_key = in.flag() ? "client_ip" : "header:X-Key" + std::to_string(in.byte() % 3);
+                service->hash_key =
+                    in.flag() ? "client_ip" : "header:X-Key" + std::to_string(in.byte() % 3);
                 break;
             default:
                 if (service->health_check && in.flag()) {
@@ -271,13 +277,14 @@ std::vector<std::string> commentLines(std::string_view text) {
     return lines;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     fuzz::ByteReader in(data, size);
     std::uint8_t choice = in.byte();
     std::string text = kBaseFiles[choice % std::size(kBaseFiles)];
-    std::string_view rest(reinterpret_cast<const char*>(data) + (size ? 1 : 0), size ? size - 1 : 0);
+    std::string_view rest(reinterpret_cast<const char*>(data) + (size ? 1 : 0),
+                          size ? size - 1 : 0);
     if (choice & 0x80) {
         std::size_t nul = rest.find('\0');
         std::string_view candidate = rest.substr(0, nul);

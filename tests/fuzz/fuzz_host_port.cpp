@@ -10,8 +10,8 @@
 
 using namespace switchboard;
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
-    std::string_view text(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view text(reinterpret_cast<const char*>(data), size);
     auto parsed = parseHostPort(text);
     std::string checked(text);
     auto problem = checkUpstreamAddress(checked);
@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     FUZZ_CHECK(checked == canonical, "input", text, "checked", checked, "canonical", canonical);
     auto again = parseHostPort(canonical);
     FUZZ_CHECK(again.ok(), "input", text, "canonical", canonical);
-    FUZZ_CHECK(*again == *parsed, "input", text, "canonical", canonical, "again", again->toString());
+    FUZZ_CHECK(*again == *parsed, "input", text, "canonical", canonical, "again",
+               again->toString());
     FUZZ_CHECK(again->toString() == canonical, "input", text, "canonical", canonical);
     if (parsed->kind == HostPort::Kind::Hostname)
         FUZZ_CHECK(isValidHostname(parsed->host), "input", text);

@@ -27,7 +27,7 @@ bool within(std::string_view part, std::string_view whole) {
                             part.data() + part.size() <= whole.data() + whole.size());
 }
 
-const char *resultName(ParseResult result) {
+const char* resultName(ParseResult result) {
     switch (result) {
     case ParseResult::Incomplete:
         return "Incomplete";
@@ -39,7 +39,7 @@ const char *resultName(ParseResult result) {
     return "?";
 }
 
-bool sameFields(const std::vector<HeaderField> &a, const std::vector<HeaderField> &b) {
+bool sameFields(const std::vector<HeaderField>& a, const std::vector<HeaderField>& b) {
     if (a.size() != b.size())
         return false;
     for (std::size_t i = 0; i < a.size(); ++i)
@@ -48,14 +48,14 @@ bool sameFields(const std::vector<HeaderField> &a, const std::vector<HeaderField
     return true;
 }
 
-bool sameRequest(const RequestHead &a, const RequestHead &b) {
+bool sameRequest(const RequestHead& a, const RequestHead& b) {
     return a.method == b.method && a.target == b.target && a.minor_version == b.minor_version &&
            sameFields(a.headers, b.headers) && a.framing == b.framing &&
            a.content_length == b.content_length && a.keep_alive == b.keep_alive &&
            a.expect_continue == b.expect_continue && a.host == b.host;
 }
 
-bool sameResponse(const ResponseHead &a, const ResponseHead &b) {
+bool sameResponse(const ResponseHead& a, const ResponseHead& b) {
     return a.status == b.status && a.reason == b.reason && a.minor_version == b.minor_version &&
            sameFields(a.headers, b.headers) && a.framing == b.framing &&
            a.content_length == b.content_length && a.keep_alive == b.keep_alive;
@@ -64,12 +64,11 @@ bool sameResponse(const ResponseHead &a, const ResponseHead &b) {
 // Findings reported but not fixed yet, in files this fuzzer's owner may not change (inputs in
 // tests/fuzz/findings/http/). Each is skipped, so that the fuzzer keeps looking for new ones;
 // delete the skip with the fix, and move the input into the corpus.
-bool knownOpenFinding(const RequestHead &request) {
-    for (const auto &field : request.headers) {
+bool knownOpenFinding(const RequestHead& request) {
+    for (const auto& field : request.headers) {
         // ClientConnection adds its own Host when head.host is empty, so a client's empty
         // `Host:` reaches the upstream beside a second Host (client_connection.cpp, needs_host_).
-        if (field.name.size() == 4 && listHasToken(field.name, "host") &&
-            field.value.empty())
+        if (field.name.size() == 4 && listHasToken(field.name, "host") && field.value.empty())
             return true;
         // `Connection: host` makes appendUpstreamRequestHead drop Host as hop-by-hop, and the
         // upstream gets an HTTP/1.1 request without one (message_rewrite.cpp).
@@ -81,7 +80,7 @@ bool knownOpenFinding(const RequestHead &request) {
 
 // The head switchboard sends upstream for `request` must parse as one strict request with the
 // same method, target and body framing.
-void checkUpstreamHead(std::string_view input, const RequestHead &request) {
+void checkUpstreamHead(std::string_view input, const RequestHead& request) {
     if (knownOpenFinding(request))
         return;
     // switchboard adds up to five fields of its own; past the parser's field limit the re-parse
@@ -90,10 +89,10 @@ void checkUpstreamHead(std::string_view input, const RequestHead &request) {
         return;
     HopFraming framing = request.framing == BodyFraming::ContentLength ? HopFraming::ContentLength
                          : request.framing == BodyFraming::Chunked     ? HopFraming::Chunked
-                                                                        : HopFraming::None;
+                                                                       : HopFraming::None;
     std::string head;
-    appendUpstreamRequestHead({request, request.target, "192.0.2.1", framing, request.content_length},
-                              head);
+    appendUpstreamRequestHead(
+        {request, request.target, "192.0.2.1", framing, request.content_length}, head);
     if (request.host.empty()) {
         // What ClientConnection::sendRequest does for an HTTP/1.0 request without Host.
         head.insert(head.size() - 2, "Host: 127.0.0.1:3001\r\n");
@@ -108,7 +107,8 @@ void checkUpstreamHead(std::string_view input, const RequestHead &request) {
     FUZZ_CHECK(sent.method == request.method && sent.target == request.target, "input", input,
                "upstream head", head);
     FUZZ_CHECK(sent.framing == request.framing, "input", input, "upstream head", head);
-    FUZZ_CHECK(sent.content_length == request.content_length, "input", input, "upstream head", head);
+    FUZZ_CHECK(sent.content_length == request.content_length, "input", input, "upstream head",
+               head);
     FUZZ_CHECK(sent.minor_version == 1 && sent.keep_alive, "input", input, "upstream head", head);
     FUZZ_CHECK(request.host.empty() || sent.host == request.host, "input", input, "upstream head",
                head);
@@ -127,7 +127,7 @@ void fuzzRequest(std::string_view input, std::size_t split, std::size_t limit) {
         FUZZ_CHECK(within(whole.method, input) && within(whole.target, input) &&
                        within(whole.host, input),
                    "input", input);
-        for (const auto &field : whole.headers)
+        for (const auto& field : whole.headers)
             FUZZ_CHECK(within(field.name, input) && within(field.value, input), "input", input);
         FUZZ_CHECK(!whole.target.empty() && whole.target.front() == '/', "input", input);
         checkUpstreamHead(input, whole);
@@ -153,8 +153,8 @@ void fuzzRequest(std::string_view input, std::size_t split, std::size_t limit) {
     FUZZ_CHECK(part_result == whole_result, "input", input, "split", std::to_string(split),
                "prefix gave", resultName(part_result), "whole gave", resultName(whole_result));
     if (part_result == ParseResult::Complete) {
-        FUZZ_CHECK(part_length == whole_length && sameRequest(part, whole), "input", input,
-                   "split", std::to_string(split));
+        FUZZ_CHECK(part_length == whole_length && sameRequest(part, whole), "input", input, "split",
+                   std::to_string(split));
     } else {
         // A prefix within the limit can only fail for what is in it; the whole fails for the same.
         FUZZ_CHECK(part_error.status == whole_error.status &&
@@ -166,7 +166,7 @@ void fuzzRequest(std::string_view input, std::size_t split, std::size_t limit) {
 
 // The head switchboard sends a client for `response` must parse as that response, framed as
 // switchboard frames the body.
-void checkClientHead(std::string_view input, const ResponseHead &response, bool head_request) {
+void checkClientHead(std::string_view input, const ResponseHead& response, bool head_request) {
     if (response.status < 200)
         return;  // interim answers are dropped, never passed on
     // Known open finding (client_connection.cpp, startResponse): a chunked response with more
@@ -174,7 +174,7 @@ void checkClientHead(std::string_view input, const ResponseHead &response, bool 
     // client may not see `chunked` while switchboard frames the body with chunks and keeps the
     // connection alive. Input: tests/fuzz/findings/http/two-te-response.
     int transfer_encodings = 0;
-    for (const auto &field : response.headers)
+    for (const auto& field : response.headers)
         transfer_encodings += listHasToken(field.name, "transfer-encoding") ? 1 : 0;
     if (response.framing == BodyFraming::Chunked && transfer_encodings > 1)
         return;
@@ -191,7 +191,7 @@ void checkClientHead(std::string_view input, const ResponseHead &response, bool 
         break;
     case BodyFraming::Chunked:
         framing = HopFraming::Chunked;
-        if (const HeaderField *field = response.find("Transfer-Encoding"))
+        if (const HeaderField* field = response.find("Transfer-Encoding"))
             transfer_encoding = field->value;
         break;
     case BodyFraming::UntilClose:
@@ -200,13 +200,14 @@ void checkClientHead(std::string_view input, const ResponseHead &response, bool 
     }
     bool keep_alive = framing != HopFraming::UntilClose;
     std::string head;
-    appendClientResponseHead({response, framing, response.content_length, transfer_encoding,
-                              keep_alive, head_request},
-                             head);
+    appendClientResponseHead(
+        {response, framing, response.content_length, transfer_encoding, keep_alive, head_request},
+        head);
     ResponseHead sent;
     std::size_t length = 0;
     HttpParseError error;
-    ParseResult result = parseResponseHead(head, head.size() + 1, head_request, sent, length, error);
+    ParseResult result =
+        parseResponseHead(head, head.size() + 1, head_request, sent, length, error);
     FUZZ_CHECK(result == ParseResult::Complete, "input", input, "client head", head, "error",
                error.message);
     FUZZ_CHECK(length == head.size(), "input", input, "client head", head);
@@ -229,7 +230,7 @@ void fuzzResponse(std::string_view input, std::size_t split, std::size_t limit, 
         FUZZ_CHECK(input.substr(0, whole_length).ends_with("\r\n\r\n"), "input", input);
         FUZZ_CHECK(whole.status >= 100 && whole.status <= 599, "input", input);
         FUZZ_CHECK(within(whole.reason, input), "input", input);
-        for (const auto &field : whole.headers)
+        for (const auto& field : whole.headers)
             FUZZ_CHECK(within(field.name, input) && within(field.value, input), "input", input);
         checkClientHead(input, whole, head_request);
     } else if (whole_result == ParseResult::Error) {
@@ -263,7 +264,7 @@ struct Decoded {
     std::uint64_t payload_bytes = 0;
 };
 
-Decoded decode(std::string_view input, const std::vector<std::size_t> &cuts) {
+Decoded decode(std::string_view input, const std::vector<std::size_t>& cuts) {
     ChunkedDecoder decoder;
     Decoded out;
     std::vector<std::string_view> payload;
@@ -311,7 +312,7 @@ void fuzzChunked(std::string_view input, std::size_t split) {
         for (std::size_t i = 1; i < input.size(); ++i)
             bytewise.push_back(i);
     Decoded single = decode(input, bytewise);
-    for (const Decoded *other : {&two, &single}) {
+    for (const Decoded* other : {&two, &single}) {
         FUZZ_CHECK(other->consumed == whole.consumed, "input", input, "split",
                    std::to_string(split));
         FUZZ_CHECK(other->payload == whole.payload, "input", input, "split", std::to_string(split));
@@ -335,9 +336,9 @@ void fuzzChunked(std::string_view input, std::size_t split) {
     }
 }
 
-} // namespace
+}  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     fuzz::ByteReader reader(data, size);
     std::uint8_t mode = reader.byte();
     std::uint16_t split_choice = reader.u16();

@@ -24,7 +24,8 @@
 namespace fuzz {
 
 inline void describe() {}
-template <typename... Rest> void describe(std::string_view label, std::string_view text, Rest... rest) {
+template <typename... Rest>
+void describe(std::string_view label, std::string_view text, Rest... rest) {
     std::fprintf(stderr, "--- %.*s (%zu bytes) ---\n%.*s\n", static_cast<int>(label.size()),
                  label.data(), text.size(), static_cast<int>(text.size()), text.data());
     describe(rest...);
@@ -34,7 +35,7 @@ template <typename... Rest> void describe(std::string_view label, std::string_vi
 // still makes a complete (if dull) run.
 class ByteReader {
   public:
-    ByteReader(const std::uint8_t *data, std::size_t size) : data_(data), size_(size) {}
+    ByteReader(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
 
     bool empty() const { return pos_ >= size_; }
     std::size_t remaining() const { return empty() ? 0 : size_ - pos_; }
@@ -42,15 +43,13 @@ class ByteReader {
     std::uint8_t byte() { return empty() ? 0 : data_[pos_++]; }
     std::uint16_t u16() { return static_cast<std::uint16_t>(byte() | (byte() << 8)); }
     // A number in [0, bound); bound must be > 0.
-    std::size_t below(std::size_t bound) {
-        return bound <= 256 ? byte() % bound : u16() % bound;
-    }
+    std::size_t below(std::size_t bound) { return bound <= 256 ? byte() % bound : u16() % bound; }
     bool flag() { return byte() & 1; }
 
     // Up to `max` bytes, as they are.
     std::string_view bytes(std::size_t max) {
         std::size_t take = remaining() < max ? remaining() : max;
-        std::string_view out(reinterpret_cast<const char *>(data_ + pos_), take);
+        std::string_view out(reinterpret_cast<const char*>(data_ + pos_), take);
         pos_ += take;
         return out;
     }
@@ -58,9 +57,9 @@ class ByteReader {
     std::string_view rest() { return bytes(remaining()); }
 
   private:
-    const std::uint8_t *data_;
+    const std::uint8_t* data_;
     std::size_t size_;
     std::size_t pos_ = 0;
 };
 
-} // namespace fuzz
+}  // namespace fuzz

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size);
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 
 namespace {
 
-int replay(const std::filesystem::path &path) {
+int replay(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         std::fprintf(stderr, "cannot read %s\n", path.c_str());
@@ -27,9 +27,9 @@ int replay(const std::filesystem::path &path) {
     return 0;
 }
 
-} // namespace
+}  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     int inputs = 0;
     int failures = 0;
     for (int i = 1; i < argc; ++i) {
@@ -37,11 +37,11 @@ int main(int argc, char **argv) {
         std::error_code error;
         if (std::filesystem::is_directory(path, error)) {
             std::vector<std::filesystem::path> files;
-            for (const auto &entry : std::filesystem::recursive_directory_iterator(path))
+            for (const auto& entry : std::filesystem::recursive_directory_iterator(path))
                 if (entry.is_regular_file())
                     files.push_back(entry.path());
             std::sort(files.begin(), files.end());
-            for (const auto &file : files) {
+            for (const auto& file : files) {
                 failures += replay(file);
                 ++inputs;
             }

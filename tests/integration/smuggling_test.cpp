@@ -5,8 +5,8 @@
 // well-framed request per request the client sent, in order. The upstream (UpstreamServer)
 // records every request it can make out of the bytes it receives, so a smuggled second
 // request, or bytes passed on raw, would show up there as a request the test did not expect.
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <strings.h>
@@ -118,8 +118,8 @@ class RawConnection {
             while (pos != std::string::npos && pos < head.size()) {
                 pos += 2;
                 std::size_t line_end = head.find("\r\n", pos);
-                std::string line = head.substr(pos, line_end == std::string::npos ? std::string::npos
-                                                                                  : line_end - pos);
+                std::string line = head.substr(
+                    pos, line_end == std::string::npos ? std::string::npos : line_end - pos);
                 auto colon = line.find(':');
                 if (colon != std::string::npos) {
                     std::string value = line.substr(colon + 1);
@@ -159,10 +159,11 @@ class Smuggling : public ::testing::Test {
         int admin_port = freePort();
         std::string head = configHead(proxy_port_, admin_port);
         head.insert(head.find("\n[admin]"), "max_header_bytes = 8192\nclient_timeout_ms = " +
-                                                 std::to_string(kClientTimeoutMs) + "\n");
+                                                std::to_string(kClientTimeoutMs) + "\n");
         writeFile(dir_->file("switchboard.toml"),
                   head + "\n[services.app]\nupstreams = [\"" + upstream_->address() + "\"]\n");
-        switchboard_ = new SwitchboardProcess(dir_->file("switchboard.toml"), proxy_port_, admin_port);
+        switchboard_ =
+            new SwitchboardProcess(dir_->file("switchboard.toml"), proxy_port_, admin_port);
     }
     static void TearDownTestSuite() {
         delete switchboard_;
@@ -193,15 +194,16 @@ class Smuggling : public ::testing::Test {
         EXPECT_TRUE(exchange.closed) << "the connection stayed open after a refusal";
         // Anything forwarded would have arrived by now: the answer came after it.
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        EXPECT_TRUE(received().empty()) << "the upstream received " << received().size()
-                                        << " request(s), the first: " << received()[0].method
-                                        << " " << received()[0].target;
+        EXPECT_TRUE(received().empty())
+            << "the upstream received " << received().size()
+            << " request(s), the first: " << received()[0].method << " " << received()[0].target;
     }
 
     // Every request the upstream received was framed once, by switchboard (Via), never raw.
     void expectWellFramed(const std::vector<ReceivedRequest>& requests) {
         for (const auto& request : requests) {
-            EXPECT_EQ(request.headerCount("Content-Length") + request.headerCount("Transfer-Encoding"),
+            EXPECT_EQ(request.headerCount("Content-Length") +
+                          request.headerCount("Transfer-Encoding"),
                       request.body.empty() && request.method == "GET" ? 0 : 1)
                 << request.method << " " << request.target;
             EXPECT_EQ(request.headerCount("Host"), 1) << request.method << " " << request.target;
@@ -229,7 +231,7 @@ UpstreamServer* Smuggling::upstream_ = nullptr;
 SwitchboardProcess* Smuggling::switchboard_ = nullptr;
 int Smuggling::proxy_port_ = 0;
 
-} // namespace
+}  // namespace
 
 // ---- framing: Content-Length and Transfer-Encoding ------------------------------------------
 
@@ -260,8 +262,8 @@ TEST_F(Smuggling, ObfuscatedTransferEncodingsAreRefused) {
     const char* cases[] = {
         "Transfer-Encoding: xchunked\r\n",
         "Transfer-Encoding: chunkedx\r\n",
-        "Transfer-Encoding : chunked\r\n",               // space before the colon
-        "Transfer-Encoding\t: chunked\r\n",              // tab before the colon
+        "Transfer-Encoding : chunked\r\n",                               // space before the colon
+        "Transfer-Encoding\t: chunked\r\n",                              // tab before the colon
         "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",  // duplicated
         "Transfer-Encoding: chunked\r\nTransfer-encoding: identity\r\n",
         "Transfer-Encoding: chunked, identity\r\n",
@@ -270,8 +272,9 @@ TEST_F(Smuggling, ObfuscatedTransferEncodingsAreRefused) {
         "Transfer-Encoding: \"chunked\"\r\n",
         "Transfer-Encoding: chunked;q=1\r\n",
         "Transfer-Encoding: chu nked\r\n",
-        "Transfer-Encoding:\x0b" "chunked\r\n",          // vertical tab
-        "Transfer-Encoding:\r\n chunked\r\n",            // obs-fold
+        "Transfer-Encoding:\x0b"
+        "chunked\r\n",                         // vertical tab
+        "Transfer-Encoding:\r\n chunked\r\n",  // obs-fold
         "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n",
     };
     for (const char* headers : cases) {
@@ -309,19 +312,19 @@ TEST_F(Smuggling, ChunkedWithWhitespaceAndCaseIsOneWellFramedRequest) {
 
 TEST_F(Smuggling, BadChunkSizesAreRefused) {
     const char* bodies[] = {
-        "zz\r\nhello\r\n0\r\n\r\n",                       // not hex
-        "-5\r\nhello\r\n0\r\n\r\n",                       // negative
+        "zz\r\nhello\r\n0\r\n\r\n",  // not hex
+        "-5\r\nhello\r\n0\r\n\r\n",  // negative
         "+5\r\nhello\r\n0\r\n\r\n",
         "0x5\r\nhello\r\n0\r\n\r\n",
-        " 5\r\nhello\r\n0\r\n\r\n",                       // leading space
-        "10000000000000000\r\nhello\r\n0\r\n\r\n",        // 2^64: overflows 64 bits
-        "fffffffffffffffffffffff\r\nhello\r\n",           // far more
-        "5\r\nhelloXX0\r\n\r\n",                          // no CRLF after the data
+        " 5\r\nhello\r\n0\r\n\r\n",                 // leading space
+        "10000000000000000\r\nhello\r\n0\r\n\r\n",  // 2^64: overflows 64 bits
+        "fffffffffffffffffffffff\r\nhello\r\n",     // far more
+        "5\r\nhelloXX0\r\n\r\n",                    // no CRLF after the data
         "5\r\nhello0\r\n\r\n",
-        "5\nhello\n0\n\n",                                // bare LF
-        "5\rhello\r\n0\r\n\r\n",                          // bare CR
-        "5;ext\n\r\nhello\r\n0\r\n\r\n",                  // bare LF in an extension
-        "\r\n5\r\nhello\r\n0\r\n\r\n",                    // empty size line
+        "5\nhello\n0\n\n",                // bare LF
+        "5\rhello\r\n0\r\n\r\n",          // bare CR
+        "5;ext\n\r\nhello\r\n0\r\n\r\n",  // bare LF in an extension
+        "\r\n5\r\nhello\r\n0\r\n\r\n",    // empty size line
     };
     for (const char* body : bodies) {
         SCOPED_TRACE(body);
@@ -383,7 +386,7 @@ TEST_F(Smuggling, BadHeaderNamesAndHostsAreRefused) {
     expectRefused(get(": a\r\n"), 400);
     expectRefused(get("X-Foo\r\n"), 400);
     expectRefused("GET /app HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400);
-    expectRefused("GET /app HTTP/1.1\r\n\r\n", 400);             // HTTP/1.1 without Host
+    expectRefused("GET /app HTTP/1.1\r\n\r\n", 400);  // HTTP/1.1 without Host
     expectRefused("GET /app HTTP/1.1\r\nHost: a, b\r\n\r\n", 400);
     expectRefused("GET /app HTTP/1.1\r\nHost: a b\r\n\r\n", 400);
     expectRefused("GET /app HTTP/1.1\r\nHost: a/b\r\n\r\n", 400);
@@ -533,11 +536,11 @@ TEST_F(Smuggling, TlsOnThePlainPortIsNeverForwarded) {
 // the head (reported): it finds the CRLF CRLF of the empty lines themselves, hands the parser
 // those 4 bytes, gets Incomplete, and never looks further, so a valid request stalls until
 // the client timeout.
-TEST_F(Smuggling, DISABLED_TwoEmptyLinesBeforeARequestDoNotStallTheConnection) {
+TEST_F(Smuggling, TwoEmptyLinesBeforeARequestDoNotStallTheConnection) {
     RawConnection connection(proxy_port_);
     connection.send("\r\n\r\nGET /app/1 HTTP/1.1\r\nHost: a\r\n\r\n");
     Exchange exchange = connection.read(1, false, 3000);
-    ASSERT_EQ(exchange.answers.size(), 1u) << "no answer (raw: " << exchange.raw
-                                           << "); closed: " << exchange.closed;
+    ASSERT_EQ(exchange.answers.size(), 1u)
+        << "no answer (raw: " << exchange.raw << "); closed: " << exchange.closed;
     EXPECT_EQ(exchange.answers[0].body, "GET /app/1 []");
 }

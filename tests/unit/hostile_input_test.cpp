@@ -10,14 +10,16 @@ using namespace switchboard;
 
 namespace {
 
-ConfigParse parse(std::string_view text) { return parseConfigText(text, "t.toml"); }
+ConfigParse parse(std::string_view text) {
+    return parseConfigText(text, "t.toml");
+}
 
 std::string firstError(std::string_view text) {
     auto result = parse(text);
     return result.errors.empty() ? "" : result.errors.front().toString();
 }
 
-} // namespace
+}  // namespace
 
 // toml++ 3.3 reaches TOML_UNREACHABLE (undefined behaviour) when it looks for whitespace at
 // most non-ASCII characters; the fuzzer found it after a value. Such text is refused first.
@@ -33,11 +35,12 @@ TEST(HostileConfig, NonAsciiWhereTomlExpectsATokenIsAnErrorWithItsPosition) {
 }
 
 TEST(HostileConfig, NonAsciiInCommentsAndStringsIsFine) {
-    auto result = parse("\xEF\xBB\xBF# caf\xc3\xa9 \xce\xa3 \xe3\x81\x82\n"
-                        "[proxy]\naccess_log = \"/var/log/\xce\xa3.log\"  # \xd0\x96\n"
-                        "[admin]\ntoken = '\xe3\x81\x82'\n"
-                        "[services.a]\nupstreams = [\"127.0.0.1:1\"] # \xc2\xa7\n"
-                        "[services.b]\nroute = \"\"\"/b\"\"\"\nupstreams = [ '''127.0.0.1:2''' ]\n");
+    auto result =
+        parse("\xEF\xBB\xBF# caf\xc3\xa9 \xce\xa3 \xe3\x81\x82\n"
+              "[proxy]\naccess_log = \"/var/log/\xce\xa3.log\"  # \xd0\x96\n"
+              "[admin]\ntoken = '\xe3\x81\x82'\n"
+              "[services.a]\nupstreams = [\"127.0.0.1:1\"] # \xc2\xa7\n"
+              "[services.b]\nroute = \"\"\"/b\"\"\"\nupstreams = [ '''127.0.0.1:2''' ]\n");
     ASSERT_TRUE(result.config) << (result.errors.empty() ? "" : result.errors[0].toString());
     EXPECT_EQ(result.config->proxy.access_log, "/var/log/\xce\xa3.log");
     EXPECT_EQ(result.config->admin.token, "\xe3\x81\x82");
