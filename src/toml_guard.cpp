@@ -5,9 +5,21 @@ namespace switchboard {
 
 namespace {
 
-// Code: between tokens. Bare: a key or a value that is not a string -- toml++ reads it up to a
-// value terminator, quotes included, so a quote inside one starts no string here either.
-enum class Lexeme { Code, Bare, Comment, Basic, Literal, MultiBasic, MultiLiteral };
+// Code: between tokens. Bare: a key or a value that is not a string. BareBasic, BareLiteral:
+// quotes inside a bare token -- a quoted segment of a dotted key (`a."b#c".d`) to toml++, but
+// just more characters of the token where it scans a value (`0["x"`); as it may be either,
+// no non-ASCII character is allowed in them, and a '#' in them starts no comment.
+enum class Lexeme {
+    Code,
+    Bare,
+    BareBasic,
+    BareLiteral,
+    Comment,
+    Basic,
+    Literal,
+    MultiBasic,
+    MultiLiteral
+};
 
 bool endsBare(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ']' || c == '}' || c == ',' ||
@@ -71,6 +83,23 @@ std::optional<TomlInputProblem> checkTomlInput(std::string_view text) {
                 state = Lexeme::Code;
                 continue;  // the terminator itself may start a comment
             }
+            if (c == '"')
+                state = Lexeme::BareBasic;
+            else if (c == '\'')
+                state = Lexeme::BareLiteral;
+            break;
+        case Lexeme::BareBasic:
+        case Lexeme::BareLiteral:
+            if (isNonAscii(c))
+                return problemAt(text, pos,
+                                 "non-ASCII character outside a quoted string or comment");
+            if (c == '\n')
+                state = Lexeme::Code;
+            else if (state == Lexeme::BareBasic && c == '\\' && pos + 1 < text.size() &&
+                     !isNonAscii(text[pos + 1]))
+                ++pos;  // the escaped byte; a non-ASCII one is refused as the next character
+            else if (c == (state == Lexeme::BareBasic ? '"' : '\''))
+                state = Lexeme::Bare;
             break;
         case Lexeme::Comment:
             if (c == '\n')

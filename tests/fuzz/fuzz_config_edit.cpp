@@ -297,7 +297,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(parse.config.has_value(), "start", text);
     Config current = *parse.config;
 
-    for (int step = 0; step < 16 && !in.empty(); ++step) {
+    for (int step = 0; step < 8 && !in.empty(); ++step) {
         Config target = current;
         change(in, target);
         // A target the file could not hold (a bad value, two services on one route) is

@@ -32,6 +32,8 @@ TEST(HostileConfig, NonAsciiWhereTomlExpectsATokenIsAnErrorWithItsPosition) {
     EXPECT_FALSE(parse("s = \"\"\"\\\n\xc2\xa7\"\"\"\n").config);  // toml++ issue #190
     EXPECT_FALSE(parse("s = \"\"\"\"\\\xc2\xa7").config);
     EXPECT_FALSE(parse("s = \"\\\xc2\xa7\"").config);
+    // A quoted segment of a dotted key is no comment, whatever it holds.
+    EXPECT_FALSE(parse("a.\"x# y\".b\xef\xba\xbf = 1\n").config);
 }
 
 TEST(HostileConfig, NonAsciiInCommentsAndStringsIsFine) {
