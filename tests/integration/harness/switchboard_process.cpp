@@ -15,6 +15,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <random>
+#include <set>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -51,15 +53,34 @@ void expectNoSanitizerReport(const std::string& output, const std::string& what)
 } // namespace
 
 int freePort() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(fd);
-    return ntohs(address.sin_port);
+    // Below the kernel's ephemeral range (ip_local_port_range), so that no outgoing
+    // connection of a parallel test (they open thousands) can take the port between this
+    // check and the bind of the process that gets it; random, so that two tests rarely
+    // draw the same one; and never twice in this process.
+    static std::mt19937 random(std::random_device{}());
+    static std::set<int> handed_out;
+    int low = 20000, high = 32767;
+    std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+    int ephemeral_low = 0;
+    if (range >> ephemeral_low && ephemeral_low > 12000)
+        high = ephemeral_low - 1, low = std::max(1024, high - 12000);
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+        int port = low + static_cast<int>(random() % static_cast<unsigned>(high - low + 1));
+        if (handed_out.count(port))
+            continue;
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = htons(static_cast<uint16_t>(port));
+        bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+        ::close(fd);
+        if (free) {
+            handed_out.insert(port);
+            return port;
+        }
+    }
+    return 0;
 }
 
 std::string readFile(const std::string& path) {
