@@ -406,6 +406,12 @@ upstreams = ["{self.address('stable-a')}"]
         if rss_values:
             say(f"- RSS: {rss_values[0] / 1024:.1f} MiB at start, {rss_end / 1024:.1f} MiB at end, "
                 f"{max(rss_values) / 1024:.1f} MiB peak")
+            # The shape tells growth from filling a bounded structure (the change journal
+            # keeps the last 1000 changes: about 1 MiB, full after some 100 s of churn).
+            marks = [rss_values[min(len(rss_values) - 1, len(rss_values) * i // 10)]
+                     for i in range(11)]
+            say("- RSS every tenth of the run (MiB): " +
+                " ".join(f"{kib / 1024:.1f}" for kib in marks))
         say(f"- switchboard alive at the end: {'yes' if alive else 'NO'}; exit status after "
             f"SIGTERM: {exit_status}")
         say(f"- log lines by level: " + ", ".join(f"{k}: {v}" for k, v in sorted(log_levels.items())))

@@ -17,6 +17,4 @@ if(SWITCHBOARD_SANITIZE)
     add_compile_options(-Wno-maybe-uninitialized)
   endif()
   add_link_options(-fsanitize=address,undefined)
-  # The sanitizers' own headers know; this lets code skip what sanitizers cannot follow.
-  add_compile_definitions(SWITCHBOARD_SANITIZE=1)
 endif()

@@ -338,7 +338,7 @@ bool ClientConnection::startNextRequest() {
     appendUpstreamRequestHead({head_, forwardedTarget(service, head_.target, stripped), client_ip_,
                                request_framing_, head_.content_length},
                               upstream_head_);
-    needs_host_ = head_.host.empty();
+    needs_host_ = head_.find("Host") == nullptr;  // an empty Host is passed on as it is
     bool expect_continue = head_.expect_continue && !request_body_done_;
     evbuffer_drain(input, head_length);  // head_'s views are invalid from here on
 
@@ -609,8 +609,10 @@ bool ClientConnection::startResponse() {
         response_decoder_.reset();
         if (minor_version_ >= 1) {
             client_framing_ = HopFraming::Chunked;
-            if (const HeaderField* field = response_.find("Transfer-Encoding"))
-                transfer_encoding = field->value;
+            // Every coding, in order, from every Transfer-Encoding line: the last, chunked,
+            // is what lets the client find the end of this body.
+            transfer_encoding_ = joinFieldValues(response_.headers, "transfer-encoding");
+            transfer_encoding = transfer_encoding_;
         } else {
             client_framing_ = HopFraming::UntilClose;  // HTTP/1.0 clients know no chunks
         }

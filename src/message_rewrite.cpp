@@ -32,10 +32,26 @@ constexpr std::string_view kAlwaysHopByHop[] = {"connection", "keep-alive", "pro
 
 } // namespace
 
+std::string joinFieldValues(const std::vector<HeaderField>& headers, std::string_view name) {
+    std::string joined;
+    for (const auto& field : headers) {
+        if (!equalsIgnoreCase(field.name, name))
+            continue;
+        if (!joined.empty())
+            joined.append(", ");
+        joined.append(field.value);
+    }
+    return joined;
+}
+
 bool isHopByHopField(std::string_view name, const std::vector<HeaderField>& headers) {
     for (auto hop : kAlwaysHopByHop)
         if (equalsIgnoreCase(name, hop))
             return true;
+    // A Connection header cannot make the message's Host hop-by-hop: without it the request
+    // would reach the upstream with no Host at all.
+    if (equalsIgnoreCase(name, "host"))
+        return false;
     for (const auto& field : headers)
         if (equalsIgnoreCase(field.name, "connection") && listHasToken(field.value, name))
             return true;

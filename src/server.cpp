@@ -86,6 +86,13 @@ Server::Server(ConfigStore store, Config initial)
 }
 
 Server::~Server() {
+    // Deleting the signal events gives the signals their default action back: a late
+    // SIGTERM (systemd's, say) must not turn a clean exit into a death by signal.
+    signal_events_.clear();
+    std::signal(SIGTERM, SIG_IGN);
+    std::signal(SIGINT, SIG_IGN);
+    std::signal(SIGHUP, SIG_IGN);
+    std::signal(SIGUSR1, SIG_IGN);
     // Listeners go before the evhttp objects they feed.
     proxy_listeners_.reset();
     admin_listeners_.reset();

@@ -129,6 +129,7 @@ class ClientConnection final : public UpstreamConnectHandler {
     int status_ = 0;
     std::uint64_t bytes_sent_ = 0;
     std::string response_head_;
+    std::string transfer_encoding_;  // the upstream's codings, passed on with its chunks
 };
 
 } // namespace switchboard

@@ -50,6 +50,10 @@ void appendClientResponseHead(const ClientResponseHead& head, std::string& out);
 void appendJsonResponse(int status, std::string_view body, bool keep_alive, bool include_body,
                         std::string& out);
 
+// The values of every `name` field of a head, in order, joined with ", " (a field sent on
+// several lines is one list, RFC 9110 §5.3). "" when there is none.
+std::string joinFieldValues(const std::vector<HeaderField>& headers, std::string_view name);
+
 // True for a header that describes one connection, not the message (RFC 9110 §7.6.1).
 // `connection_headers` are the values of every Connection header of the message.
 bool isHopByHopField(std::string_view name, const std::vector<HeaderField>& headers);

@@ -221,3 +221,33 @@ TEST_F(ProxyForwarding, Http10ClientIsServed) {
     EXPECT_EQ(response.status, 200);
     EXPECT_EQ(response.body, "up");
 }
+
+TEST_F(ProxyForwarding, HostIsAlwaysPassedOnExactlyOnce) {
+    UpstreamServer up("up");
+    start(service("svc", {&up}));
+    HttpConnection connection("127.0.0.1", proxy_port);
+    EXPECT_EQ(connection.raw("GET /svc HTTP/1.1\r\nHost:\r\n\r\n").status, 200);
+    EXPECT_EQ(connection.raw("GET /svc HTTP/1.1\r\nHost: h\r\nConnection: host\r\n\r\n").status, 200);
+    auto seen = up.requests();
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].headerCount("Host"), 1);  // the empty one, not a second of ours
+    EXPECT_EQ(seen[1].headerCount("Host"), 1);  // Connection cannot make Host hop-by-hop
+    EXPECT_EQ(seen[1].header("Host"), "h");
+}
+
+TEST_F(ProxyForwarding, EveryTransferCodingOfAChunkedResponseReachesTheClient) {
+    UpstreamServer up("up", [](const ReceivedRequest&) {
+        UpstreamReply reply;
+        reply.headers = {{"Transfer-Encoding", "gzip"}};
+        reply.body = "not really gzip";
+        reply.chunked = true;  // adds "Transfer-Encoding: chunked" after it
+        return reply;
+    });
+    start(service("svc", {&up}));
+    HttpConnection connection("127.0.0.1", proxy_port);
+    auto response = connection.request("GET", "/svc");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.header("Transfer-Encoding"), "gzip, chunked");
+    EXPECT_EQ(response.body, "not really gzip");
+    EXPECT_EQ(connection.request("GET", "/svc").status, 200);  // still in step
+}

@@ -15,7 +15,13 @@ namespace harness {
 
 namespace {
 constexpr int kTimeoutMs = 30000;
+
+// "chunked" or "gzip, chunked": the final coding decides the framing.
+bool endsWithChunked(const std::string& codings) {
+    return codings.size() >= 7 &&
+           strcasecmp(codings.c_str() + codings.size() - 7, "chunked") == 0;
 }
+} // namespace
 
 std::string HttpResponse::header(const std::string& name) const {
     for (const auto& [key, value] : headers)
@@ -149,7 +155,7 @@ HttpResponse HttpConnection::readResponse(bool head_request) {
     bool no_body = head_request || response.status == 204 || response.status == 304 ||
                    (response.status >= 100 && response.status < 200);
     if (no_body) {
-    } else if (strcasecmp(response.header("Transfer-Encoding").c_str(), "chunked") == 0) {
+    } else if (endsWithChunked(response.header("Transfer-Encoding"))) {
         while (true) {
             std::size_t size_end;
             while ((size_end = buffer_.find("\r\n")) == std::string::npos)
