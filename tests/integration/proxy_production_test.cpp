@@ -23,14 +23,7 @@ namespace {
 class RawClient {
   public:
     explicit RawClient(int port, int receive_buffer = 0) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (receive_buffer > 0)
-            setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(static_cast<uint16_t>(port));
-        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+        fd_ = connectLoopback(port, connected_, receive_buffer);
     }
     ~RawClient() { close(); }
     bool connected() const { return connected_; }

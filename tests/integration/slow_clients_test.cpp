@@ -28,12 +28,7 @@ constexpr const char* kPartialHead = "GET /app/slow HTTP/1.1\r\nHost: a\r\nX-Slo
 class Client {
   public:
     explicit Client(int port) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(static_cast<uint16_t>(port));
-        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+        fd_ = connectLoopback(port, connected_);
     }
     ~Client() {
         if (fd_ >= 0)

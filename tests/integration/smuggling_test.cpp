@@ -49,12 +49,7 @@ struct Exchange {
 class RawConnection {
   public:
     explicit RawConnection(int port) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(static_cast<uint16_t>(port));
-        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+        fd_ = connectLoopback(port, connected_);
     }
     ~RawConnection() {
         if (fd_ >= 0)

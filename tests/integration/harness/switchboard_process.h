@@ -26,6 +26,10 @@ class TempDir {
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int freePort();
 
+// A blocking TCP socket connected to 127.0.0.1:port (with SO_RCVBUF set first when
+// receive_buffer > 0); `connected` says whether the connect succeeded. The caller closes it.
+int connectLoopback(int port, bool& connected, int receive_buffer = 0);
+
 std::string readFile(const std::string& path);
 void writeFile(const std::string& path, const std::string& text);
 
