@@ -148,6 +148,11 @@ void ClientConnection::onWritable(StreamSocket& socket) {
                 closeNow();
             return;
         }
+        if (pipe_ && upstream_state_ == UpstreamState::ReadingBody) {
+            upstream()->setTimeout(proxy_.settings().upstream_timeout_ms);
+            spliceResponseBody();
+            return;
+        }
         // Below the low-water mark again: the upstream may send more.
         if (upstream_state_ == UpstreamState::ReadingBody && upstream() &&
             evbuffer_get_length(client_->output()) < kLowWater) {
@@ -459,8 +464,7 @@ void ClientConnection::upstreamBroke(bool timed_out) {
 
 void ClientConnection::sendRequest() {
     upstream()->setTimeout(proxy_.settings().upstream_timeout_ms);
-    upstream()->setInputLimit(std::max<std::size_t>(
-        kHighWater, static_cast<std::size_t>(proxy_.settings().max_header_bytes) + 4096));
+    upstream()->setInputLimit(kHeadRead);
     if (needs_host_) {
         // An HTTP/1.0 client sent no Host: the upstream gets its own address (the head ends
         // in an empty line, which the Host line goes before).
@@ -574,8 +578,11 @@ bool ClientConnection::startResponse() {
     HttpParseError error;
     ParseResult parsed =
         parseResponseHead(bytes, limit, is_head_request_, response_, head_length, error);
-    if (parsed == ParseResult::Incomplete)
+    if (parsed == ParseResult::Incomplete) {
+        upstream()->setInputLimit(upstreamInputLimit());  // a head longer than kHeadRead
         return false;
+    }
+    upstream()->setInputLimit(upstreamInputLimit());
     if (parsed == ParseResult::Error) {
         logWarn("upstream " + upstream_->name() + " of service " + pool_->name() +
                 ": bad response: " + error.message);
@@ -650,6 +657,10 @@ void ClientConnection::pumpResponseBody() {
         response_remaining_ -= moved;
         bytes_sent_ += moved;
         done = response_remaining_ == 0;
+        if (!done && startSplicing()) {
+            spliceResponseBody();
+            return;
+        }
         break;
     }
     case BodyFraming::Chunked:
@@ -686,23 +697,83 @@ void ClientConnection::pumpResponseBody() {
         break;
     }
     }
-    if (closed_)
+    if (closed_ || bodyEnded(done, evbuffer_get_length(input) > 0))
         return;
-    if (done) {
-        if (evbuffer_get_length(input) > 0)
-            upstream_keep_alive_ = false;  // bytes after the body: the framing was wrong
-        finishResponse();
-        return;
-    }
-    if (source->atEof()) {
-        upstreamFailed(Failure::Reset);  // closed before the end of the body
-        return;
-    }
     // Backpressure: a slow client stops the reading of the upstream's response. While it
     // waits, the upstream is not late: the client's own timeout watches the progress.
     if (evbuffer_get_length(client_->output()) > kHighWater) {
         source->pauseReading();
         source->setTimeout(0);
+    }
+}
+
+bool ClientConnection::bodyEnded(bool done, bool bytes_after_body) {
+    if (done) {
+        if (bytes_after_body)
+            upstream_keep_alive_ = false;  // the framing was wrong: never reuse the connection
+        finishResponse();
+        return true;
+    }
+    if (upstream()->atEof()) {
+        upstreamFailed(Failure::Reset);  // closed before the end of the body
+        return true;
+    }
+    return false;
+}
+
+std::size_t ClientConnection::upstreamInputLimit() const {
+    return std::max<std::size_t>(
+        kHighWater, static_cast<std::size_t>(proxy_.settings().max_header_bytes) + 4096);
+}
+
+// The rest of a large Content-Length body goes from socket to socket through a pipe, in the
+// kernel: half the copies of reading it into our memory and writing it out again. The head
+// and whatever came with it go out first (the client's output buffer), then the pipe.
+bool ClientConnection::startSplicing() {
+    if (pipe_)
+        return true;
+    if (response_remaining_ < kSpliceMin)
+        return false;
+    pipe_ = proxy_.pipes().acquire();
+    if (!pipe_)
+        return false;  // none to spare: the body is copied
+    upstream()->setDirectRead(true);
+    return true;
+}
+
+void ClientConnection::spliceResponseBody() {
+    // Up to this many pipefuls per turn of the loop, then the other connections' turn.
+    constexpr int kRoundsPerTurn = 4;
+    // Asked for per splice; the pipe (PipePool::kPipeBytes) takes what it can.
+    constexpr std::uint64_t kSpliceAsk = 1 << 20;
+    StreamSocket* source = upstream();
+    for (int round = 0;; ++round) {
+        while (pipe_->bytes > 0) {
+            if (evbuffer_get_length(client_->output()) > 0 || !client_->writable()) {
+                // A slow client: onWritable goes on. Meanwhile the upstream is not late.
+                source->setTimeout(0);
+                return;
+            }
+            long moved = client_->spliceOut(pipe_->readFd(), pipe_->bytes);
+            if (moved < 0)
+                return;  // onError follows from the loop
+            pipe_->bytes -= static_cast<std::size_t>(moved);
+            bytes_sent_ += static_cast<std::uint64_t>(moved);
+        }
+        const bool done = response_remaining_ == 0;
+        if (bodyEnded(done, done && !source->drained()))
+            return;
+        if (!source->readable())
+            return;  // the next edge brings more
+        if (round == kRoundsPerTurn) {
+            source->readLater();
+            return;
+        }
+        long moved = source->spliceIn(pipe_->writeFd(), std::min(response_remaining_, kSpliceAsk));
+        if (moved < 0)
+            return;  // onError follows from the loop
+        pipe_->bytes += static_cast<std::size_t>(moved);
+        response_remaining_ -= static_cast<std::uint64_t>(moved);
     }
 }
 
@@ -720,6 +791,10 @@ void ClientConnection::finishResponse() {
 
 void ClientConnection::releaseUpstream(bool reusable) {
     upstream_state_ = UpstreamState::None;
+    if (pipe_) {
+        pipe_.reset();
+        upstream()->setDirectRead(false);
+    }
     if (lookup_) {
         UpstreamPool::cancelLookup(lookup_);
         lookup_ = nullptr;

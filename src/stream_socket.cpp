@@ -1,5 +1,6 @@
 #include "switchboard/stream_socket.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -8,12 +9,21 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <ctime>
 
 namespace switchboard {
 
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
+
+// Milliseconds of a clock that never jumps, at the kernel's tick (a few ms): cheap enough to
+// read at every read and write, fine enough for timeouts of a second and more.
+std::int64_t coarseNowMs() {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return static_cast<std::int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
+}
 
 bool wouldBlock(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
 
@@ -88,17 +98,70 @@ void StreamSocket::flush() {
         return;
     while (writable_ && evbuffer_get_length(output_.get()) > 0) {
         int written = evbuffer_write(output_.get(), fd_);
+        if (written > 0)
+            progress_ms_ = coarseNowMs();
         if (written < 0) {
             if (wouldBlock(errno)) {
                 writable_ = false;  // the next EPOLLOUT edge says when to go on
                 return;
             }
-            // Reported from the loop: the caller of send() is not ready for a callback.
-            error_ = true;
-            event_active(event_.get(), EV_WRITE, 0);
+            failLater();
             return;
         }
     }
+}
+
+long StreamSocket::failLater() {
+    error_ = true;
+    event_active(event_.get(), EV_WRITE, 0);
+    return -1;
+}
+
+long StreamSocket::spliceIn(int pipe_write_fd, std::size_t length) {
+    if (error_)
+        return -1;
+    if (eof_)
+        return 0;
+    ssize_t n = ::splice(fd_, nullptr, pipe_write_fd, nullptr, length,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+        progress_ms_ = coarseNowMs();
+        return n;
+    }
+    if (n == 0)
+        eof_ = true;
+    else if (!wouldBlock(errno))
+        return failLater();
+    readable_ = false;
+    return 0;
+}
+
+long StreamSocket::spliceOut(int pipe_read_fd, std::size_t length) {
+    if (!connected_ || error_)
+        return -1;
+    ssize_t n = ::splice(pipe_read_fd, nullptr, fd_, nullptr, length,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0)
+        progress_ms_ = coarseNowMs();
+    if (n >= 0)
+        return n;
+    if (!wouldBlock(errno))
+        return failLater();
+    writable_ = false;
+    splice_waiting_ = true;
+    return 0;
+}
+
+bool StreamSocket::drained() {
+    if (error_ || eof_)
+        return false;
+    char byte;
+    ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && wouldBlock(errno)) {
+        readable_ = false;
+        return true;
+    }
+    return false;
 }
 
 void StreamSocket::resumeReading() {
@@ -108,15 +171,19 @@ void StreamSocket::resumeReading() {
 }
 
 void StreamSocket::setTimeout(std::int64_t ms) {
-    // event_add on the registered event only re-arms its timer: no system call.
     timeout_ms_ = ms;
     if (ms > 0) {
-        timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000 * 1000)};
-        event_add(event_.get(), &tv);
+        armTimer(ms);
     } else {
         // event_add(nullptr) would keep a timer already set.
         event_remove_timer(event_.get());
     }
+}
+
+void StreamSocket::armTimer(std::int64_t ms) {
+    // event_add on the registered event only re-arms its timer: no system call.
+    timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000 * 1000)};
+    event_add(event_.get(), &tv);
 }
 
 void StreamSocket::onEvent(evutil_socket_t, short what, void* arg) {
@@ -135,6 +202,13 @@ void StreamSocket::handleEvent(short what) {
         return;
     }
     if (what & EV_TIMEOUT) {
+        // Bytes that moved without an event (writes the kernel took at once) count too: the
+        // connection was quiet only since the last of them.
+        std::int64_t quiet = coarseNowMs() - progress_ms_;
+        if (timeout_ms_ > 0 && quiet < timeout_ms_) {
+            armTimer(timeout_ms_ - quiet);
+            return;
+        }
         failed(true);
         return;
     }
@@ -155,13 +229,14 @@ void StreamSocket::handleEvent(short what) {
                 return;
         } else {
             writable_ = true;
-            std::size_t before = evbuffer_get_length(output_.get());
+            bool waited = evbuffer_get_length(output_.get()) > 0 || splice_waiting_;
+            splice_waiting_ = false;
             flush();
             if (error_) {
                 failed(false);
                 return;
             }
-            if (before > 0) {
+            if (waited) {
                 DestructionWatch watch(destroyed_);
                 handler_->onWritable(*this);
                 if (watch.destroyed())
@@ -171,10 +246,16 @@ void StreamSocket::handleEvent(short what) {
     }
     if (what & EV_READ)
         readable_ = true;
+    if (direct_read_) {
+        if ((what & EV_READ) && !reading_paused_ && connected_)
+            handler_->onReadable(*this);  // the last call: no need to watch for `delete this`
+        return;
+    }
     // With edge-triggered events, bytes left in the kernel bring no new event: read on
     // while the handler takes what was read. A few rounds per turn of the loop, then yield
     // to the other connections and come back.
-    for (int round = 0; (readable_ || eof_) && !reading_paused_ && connected_; ++round) {
+    for (int round = 0; (readable_ || eof_) && !reading_paused_ && connected_ && !direct_read_;
+         ++round) {
         if (round == 4) {
             event_active(event_.get(), EV_READ, 0);
             return;
@@ -187,9 +268,11 @@ void StreamSocket::handleEvent(short what) {
         }
         if (round > 0 && was_eof == eof_ && evbuffer_get_length(input_.get()) == before)
             return;  // no progress: the input is full until the handler drains it
+        StreamSocketHandler* handler = handler_;
         DestructionWatch watch(destroyed_);
-        handler_->onReadable(*this);
-        if (watch.destroyed() || eof_)
+        handler->onReadable(*this);
+        // A new owner (the idle pool, taking a connection back) reads on its own turn.
+        if (watch.destroyed() || eof_ || handler_ != handler)
             return;
     }
 }
@@ -204,8 +287,15 @@ bool StreamSocket::readAvailable() {
         for (int i = 0; i < extents; ++i)
             vectors[i] = {space[i].iov_base, space[i].iov_len};
         ssize_t n = ::readv(fd_, vectors, extents);
-        if (n < 0) {
+        if (n <= 0) {
             evbuffer_commit_space(input_.get(), space, 0);
+            // The chain reserved for nothing (32 KiB) would stay allocated, empty, for as
+            // long as the connection is quiet (evbuffer_drain skips an empty buffer): an idle
+            // keep-alive connection should cost nothing.
+            if (evbuffer_get_length(input_.get()) == 0)
+                input_.reset(evbuffer_new());
+        }
+        if (n < 0) {
             if (wouldBlock(errno)) {
                 readable_ = false;
                 return true;
@@ -213,11 +303,11 @@ bool StreamSocket::readAvailable() {
             return false;
         }
         if (n == 0) {
-            evbuffer_commit_space(input_.get(), space, 0);
             eof_ = true;
             readable_ = false;
             return true;
         }
+        progress_ms_ = coarseNowMs();
         std::size_t left = static_cast<std::size_t>(n);
         for (int i = 0; i < extents; ++i) {
             std::size_t used = std::min(left, space[i].iov_len);

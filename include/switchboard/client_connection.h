@@ -7,6 +7,7 @@
 
 #include "switchboard/http_parser.h"
 #include "switchboard/message_rewrite.h"
+#include "switchboard/pipe_pool.h"
 #include "switchboard/registry.h"
 #include "switchboard/stream_socket.h"
 #include "switchboard/upstream_pool.h"
@@ -35,6 +36,12 @@ class ClientConnection final : public UpstreamConnectHandler {
 
     static constexpr std::size_t kHighWater = 256 * 1024;
     static constexpr std::size_t kLowWater = 64 * 1024;
+    // A response head is looked for in the first bytes only, so that a large body behind it
+    // is still in the kernel, to be spliced.
+    static constexpr std::size_t kHeadRead = 16 * 1024;
+    // Content-Length bodies with at least this much left after the head pass through a pipe
+    // (splice), never copied into our memory.
+    static constexpr std::uint64_t kSpliceMin = 16 * 1024;
 
     // StreamSocketHandler and UpstreamConnectHandler: events of both sockets.
     void onReadable(StreamSocket& socket) override;
@@ -74,6 +81,12 @@ class ClientConnection final : public UpstreamConnectHandler {
     void readResponse();
     bool startResponse();
     void pumpResponseBody();
+    // After body bytes moved: true when the exchange ended here, complete (`done`) or cut
+    // short by the upstream's close.
+    bool bodyEnded(bool done, bool bytes_after_body);
+    bool startSplicing();
+    void spliceResponseBody();
+    std::size_t upstreamInputLimit() const;
     void finishResponse();
     void upstreamFailed(Failure failure);
     void releaseUpstream(bool reusable);
@@ -130,6 +143,7 @@ class ClientConnection final : public UpstreamConnectHandler {
     std::uint64_t bytes_sent_ = 0;
     std::string response_head_;
     std::string transfer_encoding_;  // the upstream's codings, passed on with its chunks
+    PipeLease pipe_;                 // while the body is spliced
 };
 
 } // namespace switchboard

@@ -8,6 +8,7 @@
 
 #include "switchboard/access_log.h"
 #include "switchboard/libevent.h"
+#include "switchboard/pipe_pool.h"
 #include "switchboard/registry.h"
 #include "switchboard/stats.h"
 #include "switchboard/upstream_pool.h"
@@ -19,8 +20,8 @@ namespace switchboard {
 
 class ClientConnection;
 
-// The proxy port (SPEC §3). switchboard speaks HTTP/1.1 on the proxy port itself, on plain
-// bufferevents, rather than through evhttp: it needs to stream bodies both ways with
+// The proxy port (SPEC §3). switchboard speaks HTTP/1.1 on the proxy port itself, on its own
+// edge-triggered sockets (stream_socket.h), rather than through evhttp: it needs to stream bodies both ways with
 // backpressure, to refuse ambiguous framing before any byte goes upstream, and to keep the
 // per-request work (system calls, copies, allocations) small. Each accepted socket becomes a
 // ClientConnection (client_connection.cpp).
@@ -44,9 +45,13 @@ class Proxy {
     Registry& registry() { return registry_; }
     const ProxySettings& settings() const { return registry_.config().proxy; }
     UpstreamPool& pool() { return pool_; }
+    PipePool& pipes() { return pipes_; }
     AccessLog& accessLog() { return access_log_; }
     bool shuttingDown() const { return shutting_down_; }
     std::size_t connectionCount() const { return connections_.size(); }
+
+    // Pipes for splicing bodies: 256 at most (512 file descriptors, 32 MiB of pipe buffers).
+    static constexpr std::size_t kMaxPipes = 256;
 
     // ClientConnection lifetime bookkeeping.
     void forget(ClientConnection* connection);
@@ -62,6 +67,7 @@ class Proxy {
     Registry& registry_;
     ServerStats& stats_;
     UpstreamPool pool_;
+    PipePool pipes_{kMaxPipes};
     AccessLog access_log_;
     std::unordered_set<ClientConnection*> connections_;
     bool shutting_down_ = false;

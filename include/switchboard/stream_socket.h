@@ -65,7 +65,30 @@ class StreamSocket {
     void pauseReading() { reading_paused_ = true; }
     void resumeReading();
 
-    // (Re)starts the timer: no event in either direction for this long gives
+    // Splicing (splice(2)) moves bytes between the socket and a pipe inside the kernel. In
+    // direct-read mode the socket reads nothing itself: each readable edge is an onReadable
+    // with input() untouched, and the owner splices until the kernel has no more.
+    void setDirectRead(bool on) { direct_read_ = on; }
+    // The kernel may hold bytes for us (no EAGAIN or EOF since the last edge).
+    bool readable() const { return readable_ && !eof_; }
+    // The kernel took all we gave it last time.
+    bool writable() const { return writable_; }
+    // Socket -> pipe, at most `length` bytes; the pipe must be empty (the kernel says EAGAIN
+    // for a full pipe as for an empty socket). Returns the count moved; 0 when there are none
+    // now (readable() turns false) or the peer closed (atEof()); -1 when the connection
+    // failed (onError follows from the loop).
+    long spliceIn(int pipe_write_fd, std::size_t length);
+    // Pipe -> socket, at most `length` bytes. Returns the count moved; 0 when the kernel's
+    // buffer is full (onWritable follows once it has room); -1 when the connection failed
+    // (onError follows from the loop).
+    long spliceOut(int pipe_read_fd, std::size_t length);
+    // True when the kernel holds no byte for us and the peer has not closed, asked without
+    // reading (a peek): whether a connection whose body was spliced may be used again.
+    bool drained();
+    // An onReadable from the loop later, after the other connections' events.
+    void readLater() { event_active(event_.get(), EV_READ, 0); }
+
+    // (Re)starts the timer: no byte moved in either direction for this long gives
     // onError(timed_out). 0: none.
     void setTimeout(std::int64_t ms);
 
@@ -75,6 +98,10 @@ class StreamSocket {
     // Reads until EAGAIN, EOF or the input limit. False when the connection failed.
     bool readAvailable();
     bool failed(bool timed_out);
+    void armTimer(std::int64_t ms);
+    // Marks the connection failed and reports it from the loop: the caller is not ready
+    // for a callback. Returns -1.
+    long failLater();
 
     evutil_socket_t fd_;
     StreamSocketHandler* handler_;
@@ -83,9 +110,12 @@ class StreamSocket {
     EvbufferPtr output_;
     std::size_t input_limit_ = SIZE_MAX;
     std::int64_t timeout_ms_ = 0;
+    std::int64_t progress_ms_ = 0;  // when a byte last moved (coarse monotonic clock)
     bool readable_ = false;   // the kernel may hold bytes we have not read (edge seen)
     bool writable_ = true;    // the kernel took all we gave it last time
     bool reading_paused_ = false;
+    bool direct_read_ = false;
+    bool splice_waiting_ = false;  // a spliceOut found the kernel's buffer full
     bool eof_ = false;
     bool connected_ = true;
     bool error_ = false;

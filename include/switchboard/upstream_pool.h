@@ -57,7 +57,11 @@ class UpstreamPool final : public StreamSocketHandler {
     static constexpr std::int64_t kIdleTimeoutMs = 60'000;
 
     // StreamSocketHandler, for idle connections: any byte or close from the server ends one.
-    void onReadable(StreamSocket& socket) override { dropIdle(socket); }
+    // (A wakeup with neither, after a body was spliced, is no reason to drop it.)
+    void onReadable(StreamSocket& socket) override {
+        if (socket.atEof() || evbuffer_get_length(socket.input()) > 0)
+            dropIdle(socket);
+    }
     void onError(StreamSocket& socket, bool) override { dropIdle(socket); }
 
   private:

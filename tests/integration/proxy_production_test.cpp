@@ -183,6 +183,24 @@ TEST_F(ProxyProduction, SlowClientIsNotCutOffByTheUpstreamTimeout) {
         << switchboard->log();
 }
 
+TEST_F(ProxyProduction, SlowUpstreamStreamOutlastsTheClientTimeout) {
+    // 30 pieces, 100 ms apart: 3 s of a response that never stalls for long, through a
+    // client timer of 1 s. Bytes moving either way are not the client idling.
+    constexpr std::uint64_t kSize = 30 * 16 * 1024;
+    UpstreamServer slow("slow", [](const ReceivedRequest&) {
+        UpstreamReply reply;
+        reply.stream_bytes = kSize;
+        reply.stream_interval_ms = 100;
+        return reply;
+    });
+    start(service("files", {slow.address()}),
+          "client_timeout_ms = 1000\nupstream_timeout_ms = 500\nconnect_timeout_ms = 100\n");
+    auto response = switchboard->proxy("GET", "/files/stream");
+    ASSERT_EQ(response.status, 200) << response.error;
+    EXPECT_TRUE(matchesPattern(response.body, kSize))
+        << "got " << response.body.size() << " of " << kSize << "\n" << switchboard->log();
+}
+
 TEST_F(ProxyProduction, ClientGoneMidDownloadClosesTheUpstreamAndServesTheNext) {
     UpstreamServer big("big", [](const ReceivedRequest& request) {
         UpstreamReply reply;
@@ -203,6 +221,64 @@ TEST_F(ProxyProduction, ClientGoneMidDownloadClosesTheUpstreamAndServesTheNext) 
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_EQ(big.brokenSends(), 1);
     EXPECT_EQ(switchboard->proxy("GET", "/files/small").body, "small");
+}
+
+// Bodies with 16 KiB and more to go after the head pass through a pipe (splice), not our
+// memory: that path must end a response cut short and refuse a connection with bytes left
+// over, as the copying path does.
+TEST_F(ProxyProduction, UpstreamCutOffMidBodyClosesTheClientConnection) {
+    constexpr std::uint64_t kPromised = 4ull << 20;
+    constexpr std::uint64_t kSent = 300 * 1024;
+    UpstreamServer cut("cut", [](const ReceivedRequest& request) {
+        UpstreamReply reply;
+        if (request.target == "/files/cut") {
+            reply.stream_bytes = kPromised;
+            reply.stream_stop_after = kSent;
+        } else {
+            reply.body = "small";
+        }
+        return reply;
+    });
+    start(service("files", {cut.address()}));
+    RawClient client(proxy_port);
+    client.send("GET /files/cut HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::string received, piece;
+    auto started = std::chrono::steady_clock::now();
+    while (!(piece = client.read(65536, 4000)).empty())
+        received += piece;
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    EXPECT_LT(waited.count(), 3000) << "the client connection was left open";
+    auto body_start = received.find("\r\n\r\n");
+    ASSERT_NE(body_start, std::string::npos) << received.substr(0, 200);
+    EXPECT_NE(received.find("Content-Length: " + std::to_string(kPromised)), std::string::npos);
+    std::string body = received.substr(body_start + 4);
+    EXPECT_TRUE(matchesPattern(body, kSent)) << "got " << body.size() << " of " << kSent;
+    EXPECT_NE(switchboard->log().find("failed mid-response"), std::string::npos) << switchboard->log();
+    EXPECT_EQ(switchboard->proxy("GET", "/files/small").body, "small");
+}
+
+TEST_F(ProxyProduction, BytesPastAResponseBodyAreNeverServedAsTheNextResponse) {
+    constexpr std::uint64_t kSize = 200 * 1024;
+    UpstreamServer sloppy("sloppy", [](const ReceivedRequest& request) {
+        UpstreamReply reply;
+        if (request.target == "/files/big") {
+            reply.stream_bytes = kSize;
+            reply.trailing_bytes = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged";
+        } else {
+            reply.body = "small";
+        }
+        return reply;
+    });
+    start(service("files", {sloppy.address()}));
+    HttpConnection connection("127.0.0.1", proxy_port);
+    auto big = connection.request("GET", "/files/big");
+    ASSERT_EQ(big.status, 200) << big.error;
+    EXPECT_TRUE(matchesPattern(big.body, kSize)) << "size " << big.body.size();
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(connection.request("GET", "/files/small").body, "small") << i;
+    // The connection that carried the extra bytes was dropped, not reused.
+    EXPECT_EQ(sloppy.acceptedConnections(), 2);
 }
 
 TEST_F(ProxyProduction, KeepAliveConnectionsToUpstreamsAreReused) {

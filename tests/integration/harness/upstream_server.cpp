@@ -227,25 +227,35 @@ void UpstreamServer::serveConnection(int fd, int connection_number) {
         } else if (!head_request && !reply.stream_bytes) {
             response += reply.body;
         }
+        if (!reply.stream_bytes)
+            response += reply.trailing_bytes;
         if (!sendAll(fd, response)) {
             ++broken_sends_;
             break;
         }
         if (!head_request && reply.stream_bytes) {
+            std::uint64_t end = reply.stream_stop_after ? reply.stream_stop_after : reply.stream_bytes;
             std::string piece;
             bool broken = false;
-            for (std::uint64_t at = 0; at < reply.stream_bytes && !broken;) {
-                std::uint64_t size = std::min<std::uint64_t>(256 * 1024, reply.stream_bytes - at);
+            for (std::uint64_t at = 0; at < end && !broken;) {
+                std::uint64_t piece_size = reply.stream_interval_ms ? 16 * 1024 : 256 * 1024;
+                std::uint64_t size = std::min<std::uint64_t>(piece_size, end - at);
                 piece.resize(size);
                 for (std::uint64_t i = 0; i < size; ++i)
                     piece[i] = patternByte(at + i);
+                if (at + size == end)
+                    piece += reply.trailing_bytes;  // in the same write: no gap between them
                 broken = !sendAll(fd, piece) || stopping_;
                 at += size;
+                if (reply.stream_interval_ms && at < end)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(reply.stream_interval_ms));
             }
             if (broken) {
                 ++broken_sends_;
                 break;
             }
+            if (reply.stream_stop_after)
+                break;
         }
     }
     // stop() closes the descriptor after joining, so it is never reused under its feet.

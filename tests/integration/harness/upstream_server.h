@@ -34,6 +34,13 @@ struct UpstreamReply {
     // When non-zero, the body is this many bytes of patternByte(i), streamed in pieces
     // (with Content-Length) instead of `body`.
     std::uint64_t stream_bytes = 0;
+    // With stream_bytes: send only this many of them, then close the connection (a body
+    // cut short). 0: send them all.
+    std::uint64_t stream_stop_after = 0;
+    // With stream_bytes: pieces of 16 KiB with this pause after each (a slow upstream).
+    int stream_interval_ms = 0;
+    // Sent right after the body: bytes its framing does not cover (a broken server).
+    std::string trailing_bytes;
     bool chunked = false;      // send `body` with Transfer-Encoding: chunked (in 3 chunks)
     bool never_answer = false; // read the request, then say nothing (until stopped)
 };
