@@ -279,13 +279,18 @@ void StreamSocket::handleEvent(short what) {
 
 bool StreamSocket::readAvailable() {
     while (readable_ && !eof_ && evbuffer_get_length(input_.get()) < input_limit_) {
+        // Never past the limit: what stays in the kernel may be spliced (or left for later).
+        std::size_t room = input_limit_ - evbuffer_get_length(input_.get());
         evbuffer_iovec space[2];
         int extents = evbuffer_reserve_space(input_.get(), kReadChunk, space, 2);
         if (extents <= 0)
             return false;
         iovec vectors[2];
-        for (int i = 0; i < extents; ++i)
-            vectors[i] = {space[i].iov_base, space[i].iov_len};
+        for (int i = 0; i < extents; ++i) {
+            std::size_t length = std::min(room, space[i].iov_len);
+            vectors[i] = {space[i].iov_base, length};
+            room -= length;
+        }
         ssize_t n = ::readv(fd_, vectors, extents);
         if (n <= 0) {
             evbuffer_commit_space(input_.get(), space, 0);

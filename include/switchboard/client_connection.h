@@ -38,7 +38,7 @@ class ClientConnection final : public UpstreamConnectHandler {
     static constexpr std::size_t kLowWater = 64 * 1024;
     // A response head is looked for in the first bytes only, so that a large body behind it
     // is still in the kernel, to be spliced.
-    static constexpr std::size_t kHeadRead = 16 * 1024;
+    static constexpr std::size_t kHeadRead = 4 * 1024;
     // Content-Length bodies with at least this much left after the head pass through a pipe
     // (splice), never copied into our memory.
     static constexpr std::uint64_t kSpliceMin = 16 * 1024;

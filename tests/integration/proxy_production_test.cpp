@@ -281,6 +281,36 @@ TEST_F(ProxyProduction, BytesPastAResponseBodyAreNeverServedAsTheNextResponse) {
     EXPECT_EQ(sloppy.acceptedConnections(), 2);
 }
 
+TEST_F(ProxyProduction, ResponseHeadLongerThanTheFirstReadIsServedWhole) {
+    // The first read of a response stops at 4 KiB (the body behind the head should stay in
+    // the kernel, to be spliced); a longer head must still arrive whole, before either body.
+    constexpr std::uint64_t kSize = 200 * 1024;
+    UpstreamServer wordy("wordy", [](const ReceivedRequest& request) {
+        UpstreamReply reply;
+        for (int i = 0; i < 10; ++i)
+            reply.headers.push_back({"X-Filler-" + std::to_string(i), std::string(4000, 'a' + i)});
+        if (request.target == "/w/big")
+            reply.stream_bytes = kSize;
+        else
+            reply.body = "small";
+        return reply;
+    });
+    start(service("w", {wordy.address()}));
+    HttpConnection connection("127.0.0.1", proxy_port);
+    for (const char* target : {"/w/big", "/w/small", "/w/big"}) {
+        auto response = connection.request("GET", target);
+        ASSERT_EQ(response.status, 200) << target << " " << response.error;
+        for (int i = 0; i < 10; ++i)
+            EXPECT_EQ(response.header("X-Filler-" + std::to_string(i)),
+                      std::string(4000, static_cast<char>('a' + i)))
+                << target << " " << i;
+        if (std::string(target) == "/w/big")
+            EXPECT_TRUE(matchesPattern(response.body, kSize)) << "size " << response.body.size();
+        else
+            EXPECT_EQ(response.body, "small");
+    }
+}
+
 TEST_F(ProxyProduction, KeepAliveConnectionsToUpstreamsAreReused) {
     UpstreamServer a("a"), b("b");
     start(service("svc", {a.address(), b.address()}));
