@@ -18,7 +18,7 @@ namespace {
 constexpr std::size_t kReadChunk = 16 * 1024;
 
 // Milliseconds of a clock that never jumps, at the kernel's tick (a few ms): cheap enough to
-// read at every read and write, fine enough for timeouts of a second and more.
+// read at every write, fine enough for timeouts.
 std::int64_t coarseNowMs() {
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
@@ -124,10 +124,8 @@ long StreamSocket::spliceIn(int pipe_write_fd, std::size_t length) {
         return 0;
     ssize_t n = ::splice(fd_, nullptr, pipe_write_fd, nullptr, length,
                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (n > 0) {
-        progress_ms_ = coarseNowMs();
+    if (n > 0)
         return n;
-    }
     if (n == 0)
         eof_ = true;
     else if (!wouldBlock(errno))
@@ -202,8 +200,9 @@ void StreamSocket::handleEvent(short what) {
         return;
     }
     if (what & EV_TIMEOUT) {
-        // Bytes that moved without an event (writes the kernel took at once) count too: the
-        // connection was quiet only since the last of them.
+        // Every event restarts the timer (libevent does, for a persistent event), and reads
+        // follow events; but writes the kernel takes at once bring none, so they note the
+        // time themselves: the connection was quiet only since the last of them.
         std::int64_t quiet = coarseNowMs() - progress_ms_;
         if (timeout_ms_ > 0 && quiet < timeout_ms_) {
             armTimer(timeout_ms_ - quiet);
@@ -312,7 +311,6 @@ bool StreamSocket::readAvailable() {
             readable_ = false;
             return true;
         }
-        progress_ms_ = coarseNowMs();
         std::size_t left = static_cast<std::size_t>(n);
         for (int i = 0; i < extents; ++i) {
             std::size_t used = std::min(left, space[i].iov_len);

@@ -110,7 +110,7 @@ class StreamSocket {
     EvbufferPtr output_;
     std::size_t input_limit_ = SIZE_MAX;
     std::int64_t timeout_ms_ = 0;
-    std::int64_t progress_ms_ = 0;  // when a byte last moved (coarse monotonic clock)
+    std::int64_t progress_ms_ = 0;  // when a write last went out (coarse monotonic clock)
     bool readable_ = false;   // the kernel may hold bytes we have not read (edge seen)
     bool writable_ = true;    // the kernel took all we gave it last time
     bool reading_paused_ = false;
