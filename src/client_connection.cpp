@@ -258,24 +258,28 @@ bool ClientConnection::startNextRequest() {
     char two[2];
     while (evbuffer_copyout(input, two, 2) == 2 && two[0] == '\r' && two[1] == '\n')
         evbuffer_drain(input, 2);
-    if (evbuffer_get_length(input) > 0 && !head_deadline_armed_) {
-        // The whole head gets client_timeout_ms, however it trickles in (slowloris).
-        timeval limit{static_cast<time_t>(settings.client_timeout_ms / 1000),
-                      static_cast<suseconds_t>(settings.client_timeout_ms % 1000 * 1000)};
-        event_add(head_deadline_.get(), &limit);
-        head_deadline_armed_ = true;
-    }
     std::string_view bytes = headBytes(input, static_cast<std::size_t>(settings.max_header_bytes));
-    if (bytes.empty())
-        return false;
     std::size_t head_length = 0;
     HttpParseError error;
-    ParseResult parsed = parseRequestHead(bytes, static_cast<std::size_t>(settings.max_header_bytes),
-                                          head_, head_length, error);
-    if (parsed == ParseResult::Incomplete)
+    ParseResult parsed = ParseResult::Incomplete;
+    if (!bytes.empty())
+        parsed = parseRequestHead(bytes, static_cast<std::size_t>(settings.max_header_bytes), head_,
+                                  head_length, error);
+    if (parsed == ParseResult::Incomplete) {
+        if (evbuffer_get_length(input) > 0 && !head_deadline_armed_) {
+            // The whole head gets client_timeout_ms from its first byte, however it
+            // trickles in (slowloris). (A head that comes whole needs no timer.)
+            timeval limit{static_cast<time_t>(settings.client_timeout_ms / 1000),
+                          static_cast<suseconds_t>(settings.client_timeout_ms % 1000 * 1000)};
+            event_add(head_deadline_.get(), &limit);
+            head_deadline_armed_ = true;
+        }
         return false;
-    event_del(head_deadline_.get());
-    head_deadline_armed_ = false;
+    }
+    if (head_deadline_armed_) {
+        event_del(head_deadline_.get());
+        head_deadline_armed_ = false;
+    }
     method_.assign("-");
     target_.assign("-");
     pool_.reset();
@@ -653,7 +657,7 @@ void ClientConnection::pumpResponseBody() {
         break;
     case BodyFraming::ContentLength: {
         std::size_t moved = std::min<std::uint64_t>(response_remaining_, evbuffer_get_length(input));
-        client_->sendFrom(input, moved);
+        evbuffer_remove_buffer(input, client_->output(), moved);
         response_remaining_ -= moved;
         bytes_sent_ += moved;
         done = response_remaining_ == 0;
@@ -661,6 +665,7 @@ void ClientConnection::pumpResponseBody() {
             spliceResponseBody();
             return;
         }
+        client_->flush();
         break;
     }
     case BodyFraming::Chunked:
@@ -749,6 +754,9 @@ void ClientConnection::spliceResponseBody() {
     StreamSocket* source = upstream();
     for (int round = 0;; ++round) {
         while (pipe_->bytes > 0) {
+            // The head and the body bytes read with it go first. They were held until the
+            // pipe was filled, so the client gets them and the rest back to back.
+            client_->flush();
             if (evbuffer_get_length(client_->output()) > 0 || !client_->writable()) {
                 // A slow client: onWritable goes on. Meanwhile the upstream is not late.
                 source->setTimeout(0);
@@ -763,10 +771,10 @@ void ClientConnection::spliceResponseBody() {
         const bool done = response_remaining_ == 0;
         if (bodyEnded(done, done && !source->drained()))
             return;
-        if (!source->readable())
-            return;  // the next edge brings more
-        if (round == kRoundsPerTurn) {
-            source->readLater();
+        if (!source->readable() || round == kRoundsPerTurn) {
+            client_->flush();  // nothing is held back while waiting for the upstream
+            if (source->readable())
+                source->readLater();  // the other connections' turn first
             return;
         }
         long moved = source->spliceIn(pipe_->writeFd(), std::min(response_remaining_, kSpliceAsk));

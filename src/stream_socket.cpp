@@ -169,6 +169,12 @@ void StreamSocket::resumeReading() {
 }
 
 void StreamSocket::setTimeout(std::int64_t ms) {
+    if (ms > 0 && ms == timeout_ms_) {
+        // The same timer again (every request restarts the client's): noting the time is
+        // enough, the timer moves itself on when it fires early (handleEvent).
+        progress_ms_ = coarseNowMs();
+        return;
+    }
     timeout_ms_ = ms;
     if (ms > 0) {
         armTimer(ms);
