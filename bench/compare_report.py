@@ -3,10 +3,12 @@
 
 Input: the TSV that bench/compare writes, one line per wrk run:
     rep path conns target wrk_out cpu_ticks hwm_kb rss_kb new_upstream_conns
+    upstream_cpu_ticks
 where cpu_ticks is the measured process's utime+stime delta over the run,
 hwm_kb its VmHWM after the run (reset before it where the kernel allows),
-rss_kb its VmRSS right after the run, and new_upstream_conns the delta of the
-upstream nginx's stub_status "accepts" counter over the run.
+rss_kb its VmRSS right after the run, new_upstream_conns the delta of the
+upstream nginx's stub_status "accepts" counter over the run, and
+upstream_cpu_ticks the upstream nginx worker's utime+stime delta over the run.
 
 Standard library only.
 """
@@ -101,6 +103,8 @@ def main():
                 "hwm_mib": int(row["hwm_kb"]) / 1024.0,
                 "rss_mib": int(row["rss_kb"]) / 1024.0,
                 "new_up": int(row["new_upstream_conns"]),
+                "up_cpu_us_per_req": (int(row["upstream_cpu_ticks"]) * us_per_tick / w["requests"]
+                                      if w["requests"] else None),
             }
             if not w["ok"]:
                 print(f"warning: could not parse {row['wrk_out']}", file=sys.stderr)
@@ -109,7 +113,7 @@ def main():
     if args.runs_out:
         cols = ["rep", "path", "conns", "target", "rps", "requests", "seconds", "p50", "p99",
                 "non2xx", "socket_errors", "cpu_ticks", "cpu_us_per_req", "cpu_pct",
-                "hwm_mib", "rss_mib", "new_up"]
+                "hwm_mib", "rss_mib", "new_up", "up_cpu_us_per_req"]
         with open(args.runs_out, "w", newline="") as f:
             wr = csv.writer(f, delimiter="\t", lineterminator="\n")
             wr.writerow(cols)
@@ -137,20 +141,22 @@ def main():
             "hwm": max(r["hwm_mib"] for r in rs),
             "rss": median(r["rss_mib"] for r in rs),
             "new_up": median(r["new_up"] for r in rs),
+            "up_cpu": median(r["up_cpu_us_per_req"] for r in rs),
         }
 
     refs = [t for t in ("nginx", "haproxy") if t in targets]
     short = {"nginx": "ngx", "haproxy": "hap"}
     head = ["target", "req/s median [min-max]", "p50ms", "p99ms", "errors", "cpu_us/req",
-            "cpu%", "peakMiB", "rssMiB", "new_up_conns"]
+            "cpu%", "peakMiB", "rssMiB", "new_up_conns", "up_us/req"]
     for ref in refs:
         head += [f"rps/{short[ref]}", f"p99/{short[ref]}", f"cpu/{short[ref]}"]
-    widths = [11, 28, 7, 7, 7, 10, 6, 8, 7, 12] + [8, 8, 8] * len(refs)
+    widths = [11, 28, 7, 7, 7, 10, 6, 8, 7, 12, 9] + [8, 8, 8] * len(refs)
 
     print("Medians over repetitions; errors = non-2xx + socket errors, summed over repetitions.")
     print("cpu_us/req and cpu% are for the measured process (the proxy; for 'upstream', the")
     print("upstream nginx worker); peakMiB = max VmHWM per run, rssMiB = VmRSS after the run;")
-    print("new_up_conns = new connections accepted by the upstreams during one run.")
+    print("new_up_conns = new connections accepted by the upstreams during one run;")
+    print("up_us/req = CPU the upstream nginx worker spent per request (it shares a CPU with wrk).")
     print("Ratios: this target's median divided by nginx's / HAProxy's median at the same point.")
     print("A proxy at well under 100% cpu was not the bottleneck (CPU shared by wrk + upstream was).")
     for path in paths:
@@ -169,8 +175,9 @@ def main():
                          fmt(a["p50"], 2, widths[2]), fmt(a["p99"], 2, widths[3]),
                          fmt(str(a["errors"]), 0, widths[4]), fmt(a["cpu"], 2, widths[5]),
                          fmt(a["cpu_pct"], 0, widths[6]), fmt(a["hwm"], 1, widths[7]),
-                         fmt(a["rss"], 1, widths[8]), fmt(a["new_up"], 0, widths[9])]
-                i = 10
+                         fmt(a["rss"], 1, widths[8]), fmt(a["new_up"], 0, widths[9]),
+                         fmt(a["up_cpu"], 2, widths[10])]
+                i = 11
                 for ref in refs:
                     b = agg.get((path, c, ref))
                     same = t == ref
