@@ -33,10 +33,15 @@ from collections import Counter
 UPSTREAM = "upstream"
 
 
-# ---- an upstream: HTTP/1.1 keep-alive, answers 200 with its name ----------------------------
+# ---- an upstream: HTTP/1.1 keep-alive, answers 200 with its name (padded to BODY_BYTES) -----
 
 def serve_upstream(port, name):
     body = name.encode()
+    # BODY_BYTES: pad the answer to this size, so that large bodies (spliced by the proxy)
+    # are under the same churn as small ones.
+    size = int(os.environ.get("BODY_BYTES", "0"))
+    if size > len(body):
+        body += b"." * (size - len(body))
 
     async def handle(reader, writer):
         try:
@@ -137,7 +142,7 @@ function done(summary, latency, requests)
   end
   local e = summary.errors
   io.write("SUMMARY\t", summary.requests, "\t", summary.duration, "\t", e.connect, "\t",
-           e.read, "\t", e.write, "\t", e.status, "\t", e.timeout, "\n")
+           e.read, "\t", e.write, "\t", e.status, "\t", e.timeout, "\t", summary.bytes, "\n")
   io.write("LATENCY\t", latency:percentile(50), "\t", latency:percentile(99), "\t",
            latency.max, "\n")
 end
@@ -376,9 +381,9 @@ upstreams = ["{self.address('stable-a')}"]
             f"{self.threads} wrk threads ({time.strftime('%Y-%m-%d %H:%M')})")
         say("")
         if summary:
-            requests, duration_us, e_connect, e_read, e_write, e_status, e_timeout = summary
+            requests, duration_us, e_connect, e_read, e_write, e_status, e_timeout, received = summary
             say(f"- requests served: {requests} in {duration_us / 1e6:.0f} s "
-                f"({requests / (duration_us / 1e6):.0f} req/s)")
+                f"({requests / (duration_us / 1e6):.0f} req/s, {received / 2**20:.0f} MiB received)")
             if latency:
                 say(f"- latency: p50 {latency[0] / 1000:.2f} ms, p99 {latency[1] / 1000:.2f} ms, "
                     f"max {latency[2] / 1000:.1f} ms")
