@@ -582,11 +582,11 @@ bool ClientConnection::startResponse() {
     HttpParseError error;
     ParseResult parsed =
         parseResponseHead(bytes, limit, is_head_request_, response_, head_length, error);
-    if (parsed == ParseResult::Incomplete) {
-        upstream()->setInputLimit(upstreamInputLimit());  // a head longer than kHeadRead
-        return false;
-    }
+    // Past the first read: the rest of a head longer than kHeadRead, or a body that is not
+    // spliced, is read in full chunks.
     upstream()->setInputLimit(upstreamInputLimit());
+    if (parsed == ParseResult::Incomplete)
+        return false;
     if (parsed == ParseResult::Error) {
         logWarn("upstream " + upstream_->name() + " of service " + pool_->name() +
                 ": bad response: " + error.message);

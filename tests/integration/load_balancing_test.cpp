@@ -73,13 +73,7 @@ class LoadBalancing : public ::testing::Test {
         return "<missing>";
     }
 
-    int occurrences(const std::string& needle) const {
-        std::string log = switchboard->log();
-        int count = 0;
-        for (auto pos = log.find(needle); pos != std::string::npos; pos = log.find(needle, pos + 1))
-            ++count;
-        return count;
-    }
+    int occurrences(const std::string& needle) const { return switchboard->logCount(needle); }
 
     TempDir dir;
     int proxy_port = freePort();

@@ -91,11 +91,7 @@ bool matchesPattern(const std::string& body, std::uint64_t expected_size) {
 
 TEST_F(ProxyProduction, LargeResponseArrivesComplete) {
     constexpr std::uint64_t kSize = 64ull << 20;
-    UpstreamServer big("big", [](const ReceivedRequest&) {
-        UpstreamReply reply;
-        reply.stream_bytes = kSize;
-        return reply;
-    });
+    UpstreamServer big("big", [](const ReceivedRequest&) { return streamedReply(kSize); });
     start(service("files", {big.address()}));
     auto response = switchboard->proxy("GET", "/files/large.bin");
     ASSERT_EQ(response.status, 200) << response.error;
@@ -129,11 +125,7 @@ TEST_F(ProxyProduction, ChunkedResponsePassesThrough) {
 
 TEST_F(ProxyProduction, SlowClientCostsBoundedMemory) {
     constexpr std::uint64_t kSize = 256ull << 20;
-    UpstreamServer big("big", [](const ReceivedRequest&) {
-        UpstreamReply reply;
-        reply.stream_bytes = kSize;
-        return reply;
-    });
+    UpstreamServer big("big", [](const ReceivedRequest&) { return streamedReply(kSize); });
     start(service("files", {big.address()}));
     long before = switchboard->residentKiB();
     RawClient client(proxy_port, 64 * 1024);
@@ -155,11 +147,7 @@ TEST_F(ProxyProduction, SlowClientCostsBoundedMemory) {
 
 TEST_F(ProxyProduction, SlowClientIsNotCutOffByTheUpstreamTimeout) {
     constexpr std::uint64_t kSize = 8ull << 20;
-    UpstreamServer big("big", [](const ReceivedRequest&) {
-        UpstreamReply reply;
-        reply.stream_bytes = kSize;
-        return reply;
-    });
+    UpstreamServer big("big", [](const ReceivedRequest&) { return streamedReply(kSize); });
     // The upstream sends everything at once; the client takes 2 s and more to read it: far
     // longer than the upstream timeout, which must not count the time the client takes.
     start(service("files", {big.address()}), "upstream_timeout_ms = 300\n");

@@ -39,12 +39,8 @@ class Reload : public ::testing::Test {
     }
 
     int reloads() const {
-        std::string log = switchboard->log();
-        int count = 0;
-        for (const char* marker : {"SIGHUP: reloaded", "SIGHUP: reload refused"})
-            for (auto pos = log.find(marker); pos != std::string::npos; pos = log.find(marker, pos + 1))
-                ++count;
-        return count;
+        return switchboard->logCount("SIGHUP: reloaded") +
+               switchboard->logCount("SIGHUP: reload refused");
     }
 
     TempDir dir;

@@ -170,6 +170,14 @@ SwitchboardProcess::~SwitchboardProcess() {
 
 std::string SwitchboardProcess::log() const { return readFile(log_path_); }
 
+int SwitchboardProcess::logCount(const std::string& needle) const {
+    std::string text = log();
+    int count = 0;
+    for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1))
+        ++count;
+    return count;
+}
+
 HttpResponse SwitchboardProcess::proxy(
     const std::string& method, const std::string& target, const std::string& body,
     const std::vector<std::pair<std::string, std::string>>& headers) const {

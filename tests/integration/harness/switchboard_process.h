@@ -58,6 +58,7 @@ class SwitchboardProcess {
     int proxyPort() const { return proxy_port_; }
     int adminPort() const { return admin_port_; }
     std::string log() const;  // everything the process printed so far
+    int logCount(const std::string& needle) const;  // how often `needle` stands in log()
 
     HttpResponse proxy(const std::string& method, const std::string& target,
                        const std::string& body = "",

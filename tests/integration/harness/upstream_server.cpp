@@ -262,4 +262,10 @@ void UpstreamServer::serveConnection(int fd, int connection_number) {
     ::shutdown(fd, SHUT_RDWR);
 }
 
+UpstreamReply streamedReply(std::uint64_t size) {
+    UpstreamReply reply;
+    reply.stream_bytes = size;
+    return reply;
+}
+
 } // namespace harness

@@ -45,6 +45,9 @@ struct UpstreamReply {
     bool never_answer = false; // read the request, then say nothing (until stopped)
 };
 
+// The reply of a server whose every answer is `size` bytes of patternByte(i), streamed.
+UpstreamReply streamedReply(std::uint64_t size);
+
 // A real HTTP/1.1 server on 127.0.0.1, port chosen by the kernel, one thread per
 // connection, keep-alive. It records every request it receives. By default it answers
 // 200 with its own name as the body.
