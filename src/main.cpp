@@ -8,11 +8,11 @@
 #include <string>
 #include <string_view>
 
-#include "switchboard/config_file.h"
-#include "switchboard/config_store.h"
-#include "switchboard/log.h"
-#include "switchboard/proxy.h"
-#include "switchboard/server.h"
+#include "switchboard/config/config_file.h"
+#include "switchboard/config/config_store.h"
+#include "switchboard/base/log.h"
+#include "switchboard/proxy/proxy.h"
+#include "switchboard/server/server.h"
 
 using namespace switchboard;
 

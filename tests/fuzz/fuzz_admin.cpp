@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "switchboard/admin_json.h"
-#include "switchboard/config_file.h"
-#include "switchboard/net_address.h"
+#include "switchboard/admin/admin_json.h"
+#include "switchboard/config/config_file.h"
+#include "switchboard/net/net_address.h"
 
 using namespace switchboard;
 

@@ -3,7 +3,7 @@
 #include <string_view>
 
 #include "fuzz_util.h"
-#include "switchboard/config_file.h"
+#include "switchboard/config/config_file.h"
 
 using namespace switchboard;
 

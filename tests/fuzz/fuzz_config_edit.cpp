@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "switchboard/config_edit.h"
-#include "switchboard/config_file.h"
+#include "switchboard/config/config_edit.h"
+#include "switchboard/config/config_file.h"
 
 using namespace switchboard;
 

@@ -5,8 +5,8 @@
 #include <string_view>
 
 #include "fuzz_util.h"
-#include "switchboard/config.h"
-#include "switchboard/net_address.h"
+#include "switchboard/config/config.h"
+#include "switchboard/net/net_address.h"
 
 using namespace switchboard;
 

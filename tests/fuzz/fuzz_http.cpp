@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "switchboard/http_parser.h"
-#include "switchboard/message_rewrite.h"
+#include "switchboard/http/http_parser.h"
+#include "switchboard/http/message_rewrite.h"
 
 using namespace switchboard;
 

@@ -5,7 +5,7 @@
 #include <csignal>
 
 #include "harness/admin_helpers.h"
-#include "switchboard/unified_diff.h"
+#include "switchboard/admin/unified_diff.h"
 
 using namespace harness;
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/admin_helpers.h"
-#include "switchboard/config_file.h"
+#include "switchboard/config/config_file.h"
 
 using namespace harness;
 

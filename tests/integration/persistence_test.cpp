@@ -12,7 +12,7 @@
 #include "harness/json_doc.h"
 #include "harness/switchboard_process.h"
 #include "harness/upstream_server.h"
-#include "switchboard/config_file.h"
+#include "switchboard/config/config_file.h"
 
 using namespace harness;
 

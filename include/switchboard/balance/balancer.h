@@ -1,0 +1,55 @@
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "switchboard/balance/upstream.h"
+
+namespace switchboard {
+
+using UpstreamList = std::vector<std::shared_ptr<Upstream>>;
+
+// What a strategy may look at to choose: the time (for health), the upstreams already
+// tried for this request, which a retry must skip, and the request's key for
+// consistent_hash.
+struct PickContext {
+    Clock::time_point now = Clock::now();
+    const std::vector<const Upstream*>* tried = nullptr;
+    std::string_view client_ip;
+    // consistent_hash's key: the client IP (hash_key = "client_ip"), or the value of the
+    // header named by hash_key = "header:NAME" (the client IP when the header is absent).
+    // When empty, consistent_hash uses client_ip.
+    std::string_view hash_value;
+
+    bool wasTried(const Upstream* upstream) const;
+    bool isCandidate(const Upstream& upstream) const {
+        return upstream.isUsable(now) && !wasTried(&upstream);
+    }
+};
+
+// One small interface, one file per strategy (HAProxy's lb_*.c, nginx's peer get/free):
+// round_robin.h, least_conn.h, random.h, consistent_hash.h. A ServicePool makes its
+// balancer once and hands it the same (immutable) upstream list on every pick; a config
+// change builds a new pool and a new balancer. State that must survive such a change (smooth
+// round robin's current_weight) lives in the Upstream objects.
+class Balancer {
+  public:
+    virtual ~Balancer() = default;
+    // Returns nullptr when no upstream is a candidate (usable and not tried yet).
+    virtual std::shared_ptr<Upstream> pick(const UpstreamList& upstreams,
+                                           const PickContext& context) = 0;
+};
+
+// One of kStrategies (config.h); anything else (a validated Config never has it) gives
+// round robin.
+std::unique_ptr<Balancer> makeBalancer(std::string_view strategy);
+
+// True when `a` carries less load than `b` for its weight: in_flight_a / weight_a <
+// in_flight_b / weight_b, compared as in_flight_a * weight_b < in_flight_b * weight_a so that
+// no division rounds (least_conn, random's two choices).
+inline bool lessLoaded(const Upstream& a, const Upstream& b) {
+    return a.in_flight * b.weight() < b.in_flight * a.weight();
+}
+
+} // namespace switchboard

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <string>
+
+#include "switchboard/config/config.h"
+#include "switchboard/config/config_file.h"
+#include "switchboard/base/result.h"
+
+namespace switchboard {
+
+// The config file as switchboard shares it with the operator (SPEC §6): it remembers the
+// bytes it last loaded or wrote, writes changes back by editing only what changed, and
+// refuses to write over an edit the operator made since (409).
+class ConfigStore {
+  public:
+    explicit ConfigStore(std::string path) : path_(std::move(path)) {}
+
+    const std::string& path() const { return path_; }
+
+    // Reads and validates the file. A valid (or missing) file becomes the known state and
+    // clears a refusal left by an earlier failed load; an invalid one leaves the known
+    // state alone but refuses changes until a load succeeds.
+    // `missing_is_error`: at start-up a missing file means the built-in defaults (SPEC §1);
+    // on reload it is an error, so deleting the file never wipes the running services.
+    ConfigFileRead load(bool missing_is_error = false);
+
+    // The text the file would hold after changing `current` into `candidate`, without
+    // writing anything. Conflict when the file changed on disk since it was last loaded
+    // or written, or when the last reload failed.
+    Result<std::string> preview(const Config& current, const Config& candidate) const;
+
+    // preview(), then the atomic write. On any error nothing on disk has changed.
+    Status save(const Config& current, const Config& candidate);
+
+    // The text last loaded or written ("" for a missing file).
+    const std::string& knownText() const { return known_text_; }
+
+  private:
+    Status checkUnchangedOnDisk() const;
+
+    std::string path_;
+    std::string known_text_;
+    bool known_missing_ = true;
+    bool last_load_failed_ = false;
+};
+
+} // namespace switchboard

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "switchboard/http/http_parser.h"
+
+namespace switchboard {
+
+// How a body travels on one hop. The two hops of a proxied message are framed
+// independently: switchboard parses every body it forwards and frames it again, so a peer
+// never sees bytes that switchboard did not read as part of this one message (SPEC §3).
+enum class HopFraming {
+    None,           // no body
+    ContentLength,  // "Content-Length: n"
+    Chunked,        // "Transfer-Encoding: chunked"
+    UntilClose,     // no length; the connection closes after the body
+};
+
+// The request as the upstream gets it: `target` (the path after strip_prefix), the client's
+// end-to-end headers without hop-by-hop ones, and switchboard's own X-Forwarded-For,
+// X-Forwarded-Proto, X-Forwarded-Host and Via (SPEC §3). Expect is dropped: switchboard
+// answers 100-continue itself. HTTP/1.1, keep-alive. Appends to `out`. When the client sent
+// no Host (HTTP/1.0), neither does this head: the caller adds the upstream's address.
+struct UpstreamRequestHead {
+    const RequestHead& request;
+    std::string_view target;
+    std::string_view client_ip;
+    HopFraming framing;  // None, ContentLength or Chunked
+    std::uint64_t content_length;
+};
+void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out);
+
+// The response head as the client gets it: status, reason and end-to-end headers of the
+// upstream's answer, framed for this client, with "Connection: keep-alive" or "close".
+// For HEAD answers the upstream's Content-Length is passed on as it is.
+struct ClientResponseHead {
+    const ResponseHead& response;
+    HopFraming framing;
+    std::uint64_t content_length;
+    std::string_view transfer_encoding;  // the upstream's value, for Chunked passthrough
+    bool keep_alive;
+    bool head_request;
+};
+void appendClientResponseHead(const ClientResponseHead& head, std::string& out);
+
+// A response switchboard makes itself: JSON body, Content-Length, keep-alive or close.
+// Without `include_body` (HEAD), the head is the same and the body is left out.
+void appendJsonResponse(int status, std::string_view body, bool keep_alive, bool include_body,
+                        std::string& out);
+
+// The values of every `name` field of a head, in order, joined with ", " (a field sent on
+// several lines is one list, RFC 9110 §5.3). "" when there is none.
+std::string joinFieldValues(const std::vector<HeaderField>& headers, std::string_view name);
+
+// True for a header that describes one connection, not the message (RFC 9110 §7.6.1).
+// `connection_headers` are the values of every Connection header of the message.
+bool isHopByHopField(std::string_view name, const std::vector<HeaderField>& headers);
+
+} // namespace switchboard

@@ -1,0 +1,125 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "switchboard/base/libevent.h"
+
+struct sockaddr;
+
+namespace switchboard {
+
+class StreamSocket;
+
+// What a StreamSocket tells its owner. Each call may destroy the socket (the socket checks).
+class StreamSocketHandler {
+  public:
+    virtual ~StreamSocketHandler() = default;
+    virtual void onConnected(StreamSocket&) {}
+    // New bytes are in input() (or the peer closed: atEof()).
+    virtual void onReadable(StreamSocket&) = 0;
+    // A write that had to wait went out; output() may be below the caller's mark now.
+    virtual void onWritable(StreamSocket&) {}
+    // The connection failed, was reset, or timed out. Not called for a clean EOF while
+    // reading: that is onReadable with atEof().
+    virtual void onError(StreamSocket&, bool timed_out) = 0;
+};
+
+// A non-blocking TCP socket with an input and an output evbuffer, registered once with
+// epoll edge-triggered for both directions.
+//
+// Why not a bufferevent: a bufferevent switches its write event on when data is queued and
+// off when it is written, and asks the kernel how much is readable before each read, which
+// on the proxy path costs four epoll_ctl and two ioctl per request on top of the reads and
+// writes. Here writes go out at once (queued only when the kernel's buffer is full), reads
+// go straight into the buffer until EAGAIN, and the registration never changes.
+class StreamSocket {
+  public:
+    StreamSocket(event_base* base, evutil_socket_t fd, StreamSocketHandler* handler);
+    ~StreamSocket();
+    StreamSocket(const StreamSocket&) = delete;
+    StreamSocket& operator=(const StreamSocket&) = delete;
+
+    // A new socket connecting to `address`; onConnected or onError follows. nullptr when no
+    // socket could be made (the error is in errno).
+    static StreamSocket* connectTo(event_base* base, const sockaddr* address, int length,
+                                   StreamSocketHandler* handler);
+
+    void setHandler(StreamSocketHandler* handler) { handler_ = handler; }
+    evutil_socket_t fd() const { return fd_; }
+    evbuffer* input() { return input_.get(); }
+    evbuffer* output() { return output_.get(); }
+    bool atEof() const { return eof_; }
+    bool connected() const { return connected_; }
+
+    // Appends to the output and writes what the kernel takes now.
+    void send(const void* data, std::size_t length);
+    // Moves `length` bytes of `from` to the output (no copy) and writes.
+    void sendFrom(evbuffer* from, std::size_t length);
+    // Writes what is queued, as far as the kernel takes it.
+    void flush();
+
+    // Reading stops while input() holds `limit` bytes or more, and while paused
+    // (backpressure); resumes (from the loop, not from inside this call) when allowed again.
+    void setInputLimit(std::size_t limit) { input_limit_ = limit; }
+    void pauseReading() { reading_paused_ = true; }
+    void resumeReading();
+
+    // Splicing (splice(2)) moves bytes between the socket and a pipe inside the kernel. In
+    // direct-read mode the socket reads nothing itself: each readable edge is an onReadable
+    // with input() untouched, and the owner splices until the kernel has no more.
+    void setDirectRead(bool on) { direct_read_ = on; }
+    // The kernel may hold bytes for us (no EAGAIN or EOF since the last edge).
+    bool readable() const { return readable_ && !eof_; }
+    // The kernel took all we gave it last time.
+    bool writable() const { return writable_; }
+    // Socket -> pipe, at most `length` bytes; the pipe must be empty (the kernel says EAGAIN
+    // for a full pipe as for an empty socket). Returns the count moved; 0 when there are none
+    // now (readable() turns false) or the peer closed (atEof()); -1 when the connection
+    // failed (onError follows from the loop).
+    long spliceIn(int pipe_write_fd, std::size_t length);
+    // Pipe -> socket, at most `length` bytes. Returns the count moved; 0 when the kernel's
+    // buffer is full (onWritable follows once it has room); -1 when the connection failed
+    // (onError follows from the loop).
+    long spliceOut(int pipe_read_fd, std::size_t length);
+    // True when the kernel holds no byte for us and the peer has not closed, asked without
+    // reading (a peek): whether a connection whose body was spliced may be used again.
+    bool drained();
+    // An onReadable from the loop later, after the other connections' events.
+    void readLater() { event_active(event_.get(), EV_READ, 0); }
+
+    // (Re)starts the timer: no byte moved in either direction for this long gives
+    // onError(timed_out). 0: none.
+    void setTimeout(std::int64_t ms);
+
+  private:
+    static void onEvent(evutil_socket_t, short what, void* arg);
+    void handleEvent(short what);
+    // Reads until EAGAIN, EOF or the input limit. False when the connection failed.
+    bool readAvailable();
+    bool failed(bool timed_out);
+    void armTimer(std::int64_t ms);
+    // Marks the connection failed and reports it from the loop: the caller is not ready
+    // for a callback. Returns -1.
+    long failLater();
+
+    evutil_socket_t fd_;
+    StreamSocketHandler* handler_;
+    EventPtr event_;
+    EvbufferPtr input_;
+    EvbufferPtr output_;
+    std::size_t input_limit_ = SIZE_MAX;
+    std::int64_t timeout_ms_ = 0;
+    std::int64_t progress_ms_ = 0;  // when a write last went out (coarse monotonic clock)
+    bool readable_ = false;   // the kernel may hold bytes we have not read (edge seen)
+    bool writable_ = true;    // the kernel took all we gave it last time
+    bool reading_paused_ = false;
+    bool direct_read_ = false;
+    bool splice_waiting_ = false;  // a spliceOut found the kernel's buffer full
+    bool eof_ = false;
+    bool connected_ = true;
+    bool error_ = false;
+    bool* destroyed_ = nullptr;  // set while a handler runs, to notice `delete this`
+};
+
+} // namespace switchboard

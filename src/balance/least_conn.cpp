@@ -1,0 +1,40 @@
+#include "switchboard/balance/least_conn.h"
+
+#include <cstdint>
+
+namespace switchboard {
+
+std::shared_ptr<Upstream> LeastConnBalancer::pick(const UpstreamList& upstreams,
+                                                  const PickContext& context) {
+    // First pass: the least loaded candidate, and whether others tie with it.
+    const std::shared_ptr<Upstream>* best = nullptr;
+    bool tied = false;
+    for (const auto& upstream : upstreams) {
+        if (!context.isCandidate(*upstream))
+            continue;
+        if (!best || lessLoaded(*upstream, **best)) {
+            best = &upstream;
+            tied = false;
+        } else if (!lessLoaded(**best, *upstream)) {
+            tied = true;
+        }
+    }
+    if (!best || !tied)
+        return best ? *best : nullptr;
+
+    // Second pass: smooth weighted round robin among the tied ones.
+    std::shared_ptr<Upstream> chosen;
+    std::int64_t total = 0;
+    for (const auto& upstream : upstreams) {
+        if (!context.isCandidate(*upstream) || lessLoaded(**best, *upstream))
+            continue;
+        upstream->current_weight += upstream->weight();
+        total += upstream->weight();
+        if (!chosen || upstream->current_weight > chosen->current_weight)
+            chosen = upstream;
+    }
+    chosen->current_weight -= total;
+    return chosen;
+}
+
+} // namespace switchboard

@@ -1,0 +1,463 @@
+// TOML text <-> Config. The only file (with config_edit.cpp) that includes toml++.
+#include "switchboard/config/config_file.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "toml.h"
+
+namespace switchboard {
+
+std::string ConfigError::toString() const {
+    if (line > 0)
+        return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+    return file + ": " + message;
+}
+
+std::string tomlKey(std::string_view key) {
+    for (char c : key)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-')
+            return tomlQuote(key);
+    return std::string(key);
+}
+
+std::string tomlQuote(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+                char escaped[8];
+                std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+                out += escaped;
+            } else {
+                out += c;
+            }
+        }
+    }
+    return out + "\"";
+}
+
+namespace {
+
+// Walks the parsed TOML tree into a Config, collecting every error with its position.
+class ConfigReader {
+  public:
+    explicit ConfigReader(std::string_view file_name) : file_(file_name) {}
+
+    ConfigParse read(const toml::table& root) {
+        Config config;
+        readTable(root, "", {
+            {"proxy", [&](const toml::node& node) { readProxy(node, config.proxy); }},
+            {"admin", [&](const toml::node& node) { readAdmin(node, config.admin); }},
+            {"services", [&](const toml::node& node) { readServices(node, config); }},
+        });
+        if (errors_.empty()) {
+            for (auto& problem : checkCrossReferences(config)) {
+                auto where = service_positions_.find(problem.service);
+                if (where != service_positions_.end())
+                    error(where->second, problem.message);
+                else
+                    errors_.push_back({file_, 0, 0, problem.message});
+            }
+        }
+        // toml++ walks tables in key order; report in file order.
+        std::stable_sort(errors_.begin(), errors_.end(), [](const auto& a, const auto& b) {
+            return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+        });
+        ConfigParse result;
+        if (errors_.empty())
+            result.config = std::move(config);
+        result.errors = std::move(errors_);
+        return result;
+    }
+
+  private:
+    using KeyHandler = std::function<void(const toml::node&)>;
+
+    void error(const toml::source_region& where, std::string message) {
+        errors_.push_back({file_, static_cast<int>(where.begin.line),
+                           static_cast<int>(where.begin.column), std::move(message)});
+    }
+
+    // Calls the handler of each known key; every other key is an error, so a typo is never
+    // silently ignored.
+    void readTable(const toml::table& table, const std::string& path,
+                   const std::map<std::string, KeyHandler, std::less<>>& handlers) {
+        for (auto&& [key, node] : table) {
+            auto handler = handlers.find(key.str());
+            if (handler == handlers.end()) {
+                error(key.source(), "unknown key '" + path + std::string(key.str()) + "'");
+                continue;
+            }
+            handler->second(node);
+        }
+    }
+
+    const toml::table* expectTable(const toml::node& node, const std::string& what) {
+        if (auto* table = node.as_table())
+            return table;
+        error(node.source(), what + " must be a table");
+        return nullptr;
+    }
+
+    void readString(const toml::node& node, const std::string& what, std::string& out,
+                    std::optional<std::string> (*check)(std::string_view) = nullptr) {
+        auto* value = node.as_string();
+        if (!value) {
+            error(node.source(), what + " must be a string");
+            return;
+        }
+        if (check) {
+            if (auto problem = check(value->get())) {
+                error(node.source(), *problem);
+                return;
+            }
+        }
+        out = value->get();
+    }
+
+    void readInteger(const toml::node& node, const std::string& what, std::int64_t& out,
+                     std::int64_t min, std::int64_t max) {
+        auto* value = node.as_integer();
+        if (!value) {
+            error(node.source(), what + " must be an integer");
+            return;
+        }
+        if (value->get() < min || value->get() > max) {
+            error(node.source(), what + " must be from " + std::to_string(min) + " to " +
+                                     std::to_string(max) + ", not " +
+                                     std::to_string(value->get()));
+            return;
+        }
+        out = value->get();
+    }
+
+    void readBool(const toml::node& node, const std::string& what, bool& out) {
+        auto* value = node.as_boolean();
+        if (!value) {
+            error(node.source(), what + " must be true or false");
+            return;
+        }
+        out = value->get();
+    }
+
+    void readListen(const toml::node& node, const std::string& what,
+                    std::vector<std::string>& out) {
+        std::vector<std::string> addresses;
+        auto readOne = [&](const toml::node& item) {
+            std::string address;
+            readString(item, what, address, checkListenAddress);
+            if (!address.empty())
+                addresses.push_back(address);
+        };
+        if (auto* array = node.as_array()) {
+            if (array->empty())
+                error(node.source(), what + " must name at least one address");
+            for (auto& item : *array)
+                readOne(item);
+        } else if (node.is_string()) {
+            readOne(node);
+        } else {
+            error(node.source(), what + " must be a string or an array of strings");
+            return;
+        }
+        out = std::move(addresses);
+    }
+
+    void readProxy(const toml::node& node, ProxySettings& proxy) {
+        auto* table = expectTable(node, "[proxy]");
+        if (!table)
+            return;
+        constexpr std::int64_t kDay = 86'400'000;
+        constexpr std::int64_t kMaxBytes = std::int64_t{1} << 40;
+        auto integer = [&](const char* key, std::int64_t& out, std::int64_t min,
+                           std::int64_t max) -> KeyHandler {
+            return [this, key, &out, min, max](const toml::node& n) {
+                readInteger(n, std::string("proxy.") + key, out, min, max);
+            };
+        };
+        readTable(*table, "proxy.",
+                  {
+                      {"listen", [&](const toml::node& n) { readListen(n, "proxy.listen", proxy.listen); }},
+                      {"connect_timeout_ms", integer("connect_timeout_ms", proxy.connect_timeout_ms, 1, kDay)},
+                      {"upstream_timeout_ms", integer("upstream_timeout_ms", proxy.upstream_timeout_ms, 1, kDay)},
+                      {"client_timeout_ms", integer("client_timeout_ms", proxy.client_timeout_ms, 1, kDay)},
+                      {"max_request_body_bytes", integer("max_request_body_bytes", proxy.max_request_body_bytes, 0, kMaxBytes)},
+                      {"max_header_bytes", integer("max_header_bytes", proxy.max_header_bytes, 1024, 16 << 20)},
+                      {"retries", integer("retries", proxy.retries, 0, 100)},
+                      {"max_fails", integer("max_fails", proxy.max_fails, 0, 1000)},
+                      {"fail_timeout_ms", integer("fail_timeout_ms", proxy.fail_timeout_ms, 1, kDay)},
+                      {"shutdown_timeout_ms", integer("shutdown_timeout_ms", proxy.shutdown_timeout_ms, 0, kDay)},
+                      {"max_connections", integer("max_connections", proxy.max_connections, 1, 1'000'000)},
+                      {"access_log", [&](const toml::node& n) { readString(n, "proxy.access_log", proxy.access_log); }},
+                  });
+    }
+
+    void readAdmin(const toml::node& node, AdminSettings& admin) {
+        auto* table = expectTable(node, "[admin]");
+        if (!table)
+            return;
+        readTable(*table, "admin.",
+                  {
+                      {"listen", [&](const toml::node& n) { readListen(n, "admin.listen", admin.listen); }},
+                      {"token", [&](const toml::node& n) { readString(n, "admin.token", admin.token); }},
+                  });
+    }
+
+    void readServices(const toml::node& node, Config& config) {
+        auto* table = expectTable(node, "[services]");
+        if (!table)
+            return;
+        for (auto&& [key, value] : *table) {
+            std::string name(key.str());
+            if (auto problem = checkServiceName(name)) {
+                error(key.source(), *problem);
+                continue;
+            }
+            ServiceConfig service = makeDefaultService(name);
+            service_positions_[name] = key.source();
+            if (auto* service_table = expectTable(value, "service '" + name + "'")) {
+                if (auto* route = service_table->get("route"))
+                    service_positions_[name] = route->source();
+                readService(*service_table, service);
+            }
+            config.services.push_back(std::move(service));
+        }
+    }
+
+    void readService(const toml::table& table, ServiceConfig& service) {
+        const std::string prefix = "services." + service.name + ".";
+        readTable(table, prefix,
+                  {
+                      {"route", [&](const toml::node& n) { readString(n, prefix + "route", service.route, checkRoute); }},
+                      {"host", [&](const toml::node& n) { readString(n, prefix + "host", service.host, checkHost); }},
+                      {"strategy", [&](const toml::node& n) { readString(n, prefix + "strategy", service.strategy, checkStrategy); }},
+                      {"strip_prefix", [&](const toml::node& n) { readBool(n, prefix + "strip_prefix", service.strip_prefix); }},
+                      {"hash_key", [&](const toml::node& n) { readString(n, prefix + "hash_key", service.hash_key, checkHashKey); }},
+                      {"upstreams", [&](const toml::node& n) { readUpstreams(n, prefix + "upstreams", service); }},
+                      {"health_check", [&](const toml::node& n) { readHealthCheck(n, prefix + "health_check", service); }},
+                  });
+    }
+
+    void readUpstreams(const toml::node& node, const std::string& what, ServiceConfig& service) {
+        auto* array = node.as_array();
+        if (!array) {
+            error(node.source(), what + " must be an array");
+            return;
+        }
+        for (auto& item : *array) {
+            UpstreamConfig upstream;
+            const toml::node* address_node = &item;
+            if (auto* table = item.as_table()) {
+                address_node = nullptr;
+                readTable(*table, what + "[].",
+                          {
+                              {"address", [&](const toml::node& n) { address_node = &n; }},
+                              {"weight", [&](const toml::node& n) { readInteger(n, what + "[].weight", upstream.weight, kMinWeight, kMaxWeight); }},
+                          });
+                if (!address_node) {
+                    error(item.source(), "upstream needs an address");
+                    continue;
+                }
+            }
+            auto* address = address_node->as_string();
+            if (!address) {
+                error(address_node->source(),
+                      "upstream must be \"host:port\" or { address = \"host:port\", weight = N }");
+                continue;
+            }
+            upstream.address = address->get();
+            if (auto problem = checkUpstreamAddress(upstream.address)) {
+                error(address_node->source(), *problem);
+                continue;
+            }
+            if (service.findUpstream(upstream.address)) {
+                error(address_node->source(), "duplicate upstream '" + upstream.address +
+                                                  "' in service '" + service.name + "'");
+                continue;
+            }
+            service.upstreams.push_back(upstream);
+        }
+    }
+
+    void readHealthCheck(const toml::node& node, const std::string& what,
+                         ServiceConfig& service) {
+        auto* table = expectTable(node, what);
+        if (!table)
+            return;
+        HealthCheckConfig check;
+        const std::string prefix = what + ".";
+        constexpr std::int64_t kHour = 3'600'000;
+        readTable(*table, prefix,
+                  {
+                      {"path", [&](const toml::node& n) { readString(n, prefix + "path", check.path, checkRoute); }},
+                      {"interval_ms", [&](const toml::node& n) { readInteger(n, prefix + "interval_ms", check.interval_ms, 10, kHour); }},
+                      {"timeout_ms", [&](const toml::node& n) { readInteger(n, prefix + "timeout_ms", check.timeout_ms, 1, kHour); }},
+                      {"rise", [&](const toml::node& n) { readInteger(n, prefix + "rise", check.rise, 1, 100); }},
+                      {"fall", [&](const toml::node& n) { readInteger(n, prefix + "fall", check.fall, 1, 100); }},
+                  });
+        service.health_check = check;
+    }
+
+    std::string file_;
+    std::vector<ConfigError> errors_;
+    // Where cross-reference problems of a service are reported: its route, else its name.
+    std::map<std::string, toml::source_region> service_positions_;
+};
+
+void renderListen(std::ostringstream& out, const std::vector<std::string>& listen) {
+    out << "listen = ";
+    if (listen.size() == 1) {
+        out << tomlQuote(listen.front()) << "\n";
+        return;
+    }
+    out << "[";
+    for (std::size_t i = 0; i < listen.size(); ++i)
+        out << (i ? ", " : "") << tomlQuote(listen[i]);
+    out << "]\n";
+}
+
+} // namespace
+
+ConfigParse parseConfigText(std::string_view text, std::string_view file_name) {
+    std::string path(file_name);
+    if (auto problem = checkTomlInput(text)) {
+        ConfigParse result;
+        result.errors.push_back({path, static_cast<int>(problem->line),
+                                 static_cast<int>(problem->column), std::move(problem->message)});
+        return result;
+    }
+    toml::parse_result parsed = toml::parse(text, path);
+    if (!parsed) {
+        const auto& failure = parsed.error();
+        ConfigParse result;
+        result.errors.push_back({path, static_cast<int>(failure.source().begin.line),
+                                 static_cast<int>(failure.source().begin.column),
+                                 std::string(failure.description())});
+        return result;
+    }
+    return ConfigReader(file_name).read(parsed.table());
+}
+
+std::string renderConfig(const Config& config) {
+    const ProxySettings defaults_proxy;
+    const ServiceConfig defaults_service;
+    std::ostringstream out;
+    out << "[proxy]\n";
+    renderListen(out, config.proxy.listen);
+    auto number = [&](const char* key, std::int64_t value, std::int64_t fallback) {
+        if (value != fallback)
+            out << key << " = " << value << "\n";
+    };
+    const auto& p = config.proxy;
+    number("connect_timeout_ms", p.connect_timeout_ms, defaults_proxy.connect_timeout_ms);
+    number("upstream_timeout_ms", p.upstream_timeout_ms, defaults_proxy.upstream_timeout_ms);
+    number("client_timeout_ms", p.client_timeout_ms, defaults_proxy.client_timeout_ms);
+    number("max_request_body_bytes", p.max_request_body_bytes,
+           defaults_proxy.max_request_body_bytes);
+    number("max_header_bytes", p.max_header_bytes, defaults_proxy.max_header_bytes);
+    number("retries", p.retries, defaults_proxy.retries);
+    number("max_fails", p.max_fails, defaults_proxy.max_fails);
+    number("fail_timeout_ms", p.fail_timeout_ms, defaults_proxy.fail_timeout_ms);
+    number("shutdown_timeout_ms", p.shutdown_timeout_ms, defaults_proxy.shutdown_timeout_ms);
+    number("max_connections", p.max_connections, defaults_proxy.max_connections);
+    if (p.access_log != defaults_proxy.access_log)
+        out << "access_log = " << tomlQuote(p.access_log) << "\n";
+
+    out << "\n[admin]\n";
+    renderListen(out, config.admin.listen);
+    if (!config.admin.token.empty())
+        out << "token = " << tomlQuote(config.admin.token) << "\n";
+
+    for (const auto& service : config.services) {
+        out << "\n[services." << tomlKey(service.name) << "]\n";
+        out << "route = " << tomlQuote(service.route) << "\n";
+        if (!service.host.empty())
+            out << "host = " << tomlQuote(service.host) << "\n";
+        if (service.strategy != defaults_service.strategy)
+            out << "strategy = " << tomlQuote(service.strategy) << "\n";
+        if (service.strip_prefix)
+            out << "strip_prefix = true\n";
+        if (service.hash_key != defaults_service.hash_key)
+            out << "hash_key = " << tomlQuote(service.hash_key) << "\n";
+        out << "upstreams = " << renderUpstreamsArray(service.upstreams) << "\n";
+        if (service.health_check) {
+            const auto& check = *service.health_check;
+            out << "\n[services." << tomlKey(service.name) << ".health_check]\n"
+                << "path = " << tomlQuote(check.path) << "\n"
+                << "interval_ms = " << check.interval_ms << "\n"
+                << "timeout_ms = " << check.timeout_ms << "\n"
+                << "rise = " << check.rise << "\n"
+                << "fall = " << check.fall << "\n";
+        }
+    }
+    return out.str();
+}
+
+std::string renderUpstreamsArray(const std::vector<UpstreamConfig>& upstreams) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < upstreams.size(); ++i) {
+        if (i)
+            out += ", ";
+        if (upstreams[i].weight == 1)
+            out += tomlQuote(upstreams[i].address);
+        else
+            out += "{ address = " + tomlQuote(upstreams[i].address) +
+                   ", weight = " + std::to_string(upstreams[i].weight) + " }";
+    }
+    return out + "]";
+}
+
+} // namespace switchboard
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace switchboard {
+
+ConfigFileRead readConfigFile(const std::string& path) {
+    ConfigFileRead result;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        int error = errno;
+        if (error == ENOENT) {
+            result.missing = true;
+            result.parse.config = Config{};
+            return result;
+        }
+        result.parse.errors.push_back({path, 0, 0, std::string("cannot read: ") + std::strerror(error)});
+        return result;
+    }
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    if (in.bad()) {
+        result.parse.errors.push_back({path, 0, 0, "cannot read: I/O error"});
+        return result;
+    }
+    result.text = buffer.str();
+    result.parse = parseConfigText(result.text, path);
+    return result;
+}
+
+} // namespace switchboard

@@ -1,0 +1,163 @@
+#include "switchboard/http/message_rewrite.h"
+
+#include <charconv>
+
+#include "switchboard/http/http_chars.h"
+#include "switchboard/http/status_text.h"
+
+namespace switchboard {
+
+namespace {
+
+void appendNumber(std::string& out, std::uint64_t value) {
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    out.append(digits, end);
+}
+
+void appendField(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name);
+    out.append(": ");
+    out.append(value);
+    out.append("\r\n");
+}
+
+// Names a proxy always drops: hop-by-hop by definition, or framing it writes itself.
+constexpr std::string_view kAlwaysHopByHop[] = {"connection", "keep-alive", "proxy-connection",
+                                                "te", "trailer", "transfer-encoding", "upgrade"};
+
+} // namespace
+
+std::string joinFieldValues(const std::vector<HeaderField>& headers, std::string_view name) {
+    std::string joined;
+    for (const auto& field : headers) {
+        if (!equalsIgnoreCase(field.name, name))
+            continue;
+        if (!joined.empty())
+            joined.append(", ");
+        joined.append(field.value);
+    }
+    return joined;
+}
+
+bool isHopByHopField(std::string_view name, const std::vector<HeaderField>& headers) {
+    for (auto hop : kAlwaysHopByHop)
+        if (equalsIgnoreCase(name, hop))
+            return true;
+    // A Connection header cannot make the message's Host hop-by-hop: without it the request
+    // would reach the upstream with no Host at all.
+    if (equalsIgnoreCase(name, "host"))
+        return false;
+    for (const auto& field : headers)
+        if (equalsIgnoreCase(field.name, "connection") && listHasToken(field.value, name))
+            return true;
+    return false;
+}
+
+void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out) {
+    const RequestHead& request = head.request;
+    out.append(request.method);
+    out.push_back(' ');
+    out.append(head.target);
+    out.append(" HTTP/1.1\r\n");
+
+    // Several X-Forwarded-For (or Via) lines are one list (RFC 9110 §5.3): all of them go on,
+    // in order, with this hop appended.
+    auto appendListField = [&out, &request](std::string_view name) {
+        bool first = true;
+        for (const auto& field : request.headers) {
+            if (!equalsIgnoreCase(field.name, name) || field.value.empty())
+                continue;
+            out.append(first ? "" : ", ");
+            out.append(field.value);
+            first = false;
+        }
+        if (!first)
+            out.append(", ");
+    };
+    bool has_connection_header = false;
+    for (const auto& field : request.headers)
+        has_connection_header = has_connection_header || equalsIgnoreCase(field.name, "connection");
+    for (const auto& field : request.headers) {
+        const auto& name = field.name;
+        if (equalsIgnoreCase(name, "x-forwarded-for") || equalsIgnoreCase(name, "via") ||
+            equalsIgnoreCase(name, "content-length") || equalsIgnoreCase(name, "expect") ||
+            equalsIgnoreCase(name, "x-forwarded-proto") || equalsIgnoreCase(name, "x-forwarded-host"))
+            continue;
+        if (has_connection_header ? isHopByHopField(name, request.headers)
+                                  : isHopByHopField(name, {}))
+            continue;
+        appendField(out, name, field.value);
+    }
+    out.append("X-Forwarded-For: ");
+    appendListField("x-forwarded-for");
+    out.append(head.client_ip);
+    out.append("\r\nX-Forwarded-Proto: http\r\n");
+    if (!request.host.empty())
+        appendField(out, "X-Forwarded-Host", request.host);
+    out.append("Via: ");
+    appendListField("via");
+    out.append("1.1 switchboard\r\n");
+    if (head.framing == HopFraming::ContentLength) {
+        out.append("Content-Length: ");
+        appendNumber(out, head.content_length);
+        out.append("\r\n");
+    } else if (head.framing == HopFraming::Chunked) {
+        out.append("Transfer-Encoding: chunked\r\n");
+    }
+    out.append("\r\n");
+}
+
+void appendClientResponseHead(const ClientResponseHead& head, std::string& out) {
+    const ResponseHead& response = head.response;
+    out.append("HTTP/1.1 ");
+    appendNumber(out, static_cast<std::uint64_t>(response.status));
+    out.push_back(' ');
+    out.append(response.reason.empty() ? std::string_view(reasonPhrase(response.status))
+                                       : response.reason);
+    out.append("\r\n");
+    bool has_connection_header = false;
+    for (const auto& field : response.headers)
+        has_connection_header = has_connection_header || equalsIgnoreCase(field.name, "connection");
+    for (const auto& field : response.headers) {
+        if (equalsIgnoreCase(field.name, "content-length")) {
+            if (head.head_request && head.framing == HopFraming::None)
+                appendField(out, field.name, field.value);
+            continue;
+        }
+        if (has_connection_header ? isHopByHopField(field.name, response.headers)
+                                  : isHopByHopField(field.name, {}))
+            continue;
+        appendField(out, field.name, field.value);
+    }
+    switch (head.framing) {
+    case HopFraming::ContentLength:
+        out.append("Content-Length: ");
+        appendNumber(out, head.content_length);
+        out.append("\r\n");
+        break;
+    case HopFraming::Chunked:
+        appendField(out, "Transfer-Encoding",
+                    head.transfer_encoding.empty() ? "chunked" : head.transfer_encoding);
+        break;
+    case HopFraming::None:
+    case HopFraming::UntilClose:
+        break;
+    }
+    out.append(head.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+}
+
+void appendJsonResponse(int status, std::string_view body, bool keep_alive, bool include_body,
+                        std::string& out) {
+    out.append("HTTP/1.1 ");
+    appendNumber(out, static_cast<std::uint64_t>(status));
+    out.push_back(' ');
+    out.append(reasonPhrase(status));
+    out.append("\r\nContent-Type: application/json\r\nContent-Length: ");
+    appendNumber(out, body.size());
+    out.append(keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
+    if (include_body)
+        out.append(body);
+}
+
+} // namespace switchboard

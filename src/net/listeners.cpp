@@ -1,0 +1,101 @@
+#include "switchboard/net/listeners.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "switchboard/base/log.h"
+#include "switchboard/net/net_address.h"
+
+namespace switchboard {
+
+Result<evutil_socket_t> bindListeningSocket(const std::string& text) {
+    auto address = parseHostPort(text);
+    if (!address)
+        return address.error();
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+    int family = AF_INET;
+    if (address->kind == HostPort::Kind::IPv6) {
+        auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+        v6->sin6_family = family = AF_INET6;
+        v6->sin6_port = htons(address->port);
+        inet_pton(AF_INET6, address->host.c_str(), &v6->sin6_addr);
+        length = sizeof *v6;
+    } else {
+        auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(address->port);
+        const char* host = address->host == "localhost" ? "127.0.0.1" : address->host.c_str();
+        if (inet_pton(AF_INET, host, &v4->sin_addr) != 1)
+            return invalid("cannot listen on " + text + ": not an IP address");
+        length = sizeof *v4;
+    }
+    int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return ioError("cannot listen on " + text + ": " + std::strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 || ::listen(fd, 4096) != 0) {
+        int error = errno;
+        ::close(fd);
+        return ioError("cannot bind " + text + ": " + std::strerror(error));
+    }
+    return fd;
+}
+
+Result<std::vector<std::string>> ListenerSet::bindMissing(const std::vector<std::string>& addresses) {
+    std::vector<std::string> bound_now;
+    for (const auto& address : addresses) {
+        if (bound_.count(address))
+            continue;
+        auto fd = bindListeningSocket(address);
+        void* handle = fd ? attach_(*fd) : nullptr;
+        if (!handle) {
+            if (fd)
+                ::close(*fd);
+            close(bound_now);
+            return fd ? ioError("cannot listen on " + address) : fd.error();
+        }
+        bound_[address] = handle;
+        bound_now.push_back(address);
+        logInfo(what_ + " listening on " + address);
+    }
+    return bound_now;
+}
+
+void ListenerSet::close(const std::vector<std::string>& addresses) {
+    for (const auto& address : addresses) {
+        auto found = bound_.find(address);
+        if (found == bound_.end())
+            continue;
+        detach_(found->second);
+        bound_.erase(found);
+    }
+}
+
+void ListenerSet::closeAllBut(const std::vector<std::string>& addresses) {
+    std::vector<std::string> unwanted;
+    for (const auto& [address, handle] : bound_)
+        if (std::find(addresses.begin(), addresses.end(), address) == addresses.end())
+            unwanted.push_back(address);
+    for (const auto& address : unwanted)
+        logInfo(what_ + " no longer listening on " + address);
+    close(unwanted);
+}
+
+void ListenerSet::closeAll() {
+    for (auto& [address, handle] : bound_)
+        detach_(handle);
+    bound_.clear();
+}
+
+} // namespace switchboard

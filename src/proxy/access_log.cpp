@@ -1,0 +1,84 @@
+#include "switchboard/proxy/access_log.h"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <sys/time.h>
+
+namespace switchboard {
+
+namespace {
+constexpr std::size_t kFlushBytes = 32 * 1024;
+}
+
+AccessLog::AccessLog(event_base* base)
+    : flush_timer_(event_new(base, -1, EV_PERSIST, onFlushTimer, this)) {
+    timeval second{1, 0};
+    event_add(flush_timer_.get(), &second);
+}
+
+AccessLog::~AccessLog() { close(); }
+
+void AccessLog::close() {
+    flush();
+    if (file_ && owns_file_)
+        std::fclose(file_);
+    file_ = nullptr;
+    owns_file_ = false;
+}
+
+std::string AccessLog::open(const std::string& target) {
+    if (target.empty() || target == "-") {
+        close();
+        target_ = target;
+        file_ = target.empty() ? nullptr : stdout;
+        return "";
+    }
+    std::FILE* file = std::fopen(target.c_str(), "a");
+    if (!file)
+        return "cannot open access log " + target + ": " + std::strerror(errno);
+    close();
+    target_ = target;
+    file_ = file;
+    owns_file_ = true;
+    return "";
+}
+
+void AccessLog::onFlushTimer(evutil_socket_t, short, void* arg) {
+    static_cast<AccessLog*>(arg)->flush();
+}
+
+void AccessLog::flush() {
+    if (!file_ || buffer_.empty())
+        return;
+    std::fwrite(buffer_.data(), 1, buffer_.size(), file_);
+    std::fflush(file_);
+    buffer_.clear();
+}
+
+void AccessLog::write(const Entry& entry) {
+    if (!file_)
+        return;
+    timeval now{};
+    gettimeofday(&now, nullptr);
+    tm utc{};
+    gmtime_r(&now.tv_sec, &utc);
+    char line[512];
+    int length = std::snprintf(
+        line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %.*s \"%.*s ", utc.tm_year + 1900,
+        utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+        static_cast<int>(now.tv_usec / 1000), static_cast<int>(entry.client.size()),
+        entry.client.data(), static_cast<int>(entry.method.size()), entry.method.data());
+    buffer_.append(line, static_cast<std::size_t>(length));
+    buffer_.append(entry.target);  // parsed as visible ASCII only: no quoting needed
+    length = std::snprintf(line, sizeof line, " HTTP/1.%d\" %d %llu %.4f %.*s %.*s\n",
+                           entry.minor_version, entry.status,
+                           static_cast<unsigned long long>(entry.bytes_sent), entry.seconds,
+                           static_cast<int>(entry.service.size()), entry.service.data(),
+                           static_cast<int>(entry.upstream.size()), entry.upstream.data());
+    buffer_.append(line, static_cast<std::size_t>(length));
+    if (buffer_.size() >= kFlushBytes)
+        flush();
+}
+
+} // namespace switchboard

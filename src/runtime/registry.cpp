@@ -1,0 +1,108 @@
+#include "switchboard/runtime/registry.h"
+
+#include <strings.h>
+
+#include <map>
+
+namespace switchboard {
+
+ServicePool::ServicePool(ServiceConfig config, UpstreamList upstreams,
+                         std::shared_ptr<ServiceStats> stats)
+    : config_(std::move(config)), upstreams_(std::move(upstreams)), stats_(std::move(stats)),
+      balancer_(makeBalancer(config_.strategy)) {}
+
+bool routeMatches(std::string_view route, std::string_view path) {
+    if (path.substr(0, route.size()) != route)
+        return false;
+    if (path.size() == route.size() || route.back() == '/')
+        return true;
+    return path[route.size()] == '/';
+}
+
+namespace {
+
+std::string_view hostWithoutPort(std::string_view host) {
+    if (!host.empty() && host.front() == '[') {
+        auto close = host.find(']');
+        return close == std::string_view::npos ? host : host.substr(1, close - 1);
+    }
+    auto colon = host.rfind(':');
+    return colon == std::string_view::npos ? host : host.substr(0, colon);
+}
+
+bool sameHost(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+} // namespace
+
+void Registry::apply(const Config& next) {
+    std::map<std::string, std::map<std::string, std::shared_ptr<Upstream>>> existing;
+    std::map<std::string, std::shared_ptr<ServiceStats>> stats;
+    for (const auto& pool : pools_) {
+        stats[pool->name()] = pool->sharedStats();
+        for (const auto& upstream : pool->upstreams())
+            existing[pool->name()][upstream->name()] = upstream;
+    }
+
+    std::vector<std::shared_ptr<ServicePool>> pools;
+    for (const auto& service : next.services) {
+        UpstreamList upstreams;
+        auto& kept = existing[service.name];
+        for (const auto& upstream_config : service.upstreams) {
+            auto found = kept.find(upstream_config.address);
+            if (found != kept.end()) {
+                found->second->setWeight(upstream_config.weight);
+                upstreams.push_back(found->second);
+                kept.erase(found);
+                continue;
+            }
+            // Addresses in a validated Config always parse.
+            auto address = parseHostPort(upstream_config.address);
+            upstreams.push_back(std::make_shared<Upstream>(upstream_config, *address));
+        }
+        auto& service_stats = stats[service.name];
+        if (!service_stats)
+            service_stats = std::make_shared<ServiceStats>();
+        pools.push_back(std::make_shared<ServicePool>(service, std::move(upstreams), service_stats));
+    }
+    // Whatever is left was removed: requests already on it finish, no new ones start.
+    for (auto& [service, upstreams] : existing)
+        for (auto& [address, upstream] : upstreams)
+            upstream->draining = true;
+
+    config_ = next;
+    pools_ = std::move(pools);
+}
+
+std::shared_ptr<ServicePool> Registry::route(std::string_view host, std::string_view path) const {
+    host = hostWithoutPort(host);
+    std::shared_ptr<ServicePool> best;
+    for (const auto& pool : pools_) {
+        const auto& config = pool->config();
+        bool host_matches = !config.host.empty() && sameHost(config.host, host);
+        if (!config.host.empty() && !host_matches)
+            continue;
+        if (!routeMatches(config.route, path))
+            continue;
+        if (!best) {
+            best = pool;
+            continue;
+        }
+        const auto& best_config = best->config();
+        if (config.route.size() > best_config.route.size() ||
+            (config.route.size() == best_config.route.size() && host_matches &&
+             best_config.host.empty()))
+            best = pool;
+    }
+    return best;
+}
+
+std::shared_ptr<ServicePool> Registry::find(std::string_view name) const {
+    for (const auto& pool : pools_)
+        if (pool->name() == name)
+            return pool;
+    return nullptr;
+}
+
+} // namespace switchboard

@@ -1,0 +1,154 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "switchboard/config/config_file.h"
+
+using namespace switchboard;
+
+namespace {
+
+std::string readData(const std::string& name) {
+    std::ifstream in(std::string(SWITCHBOARD_TEST_DATA) + "/" + name, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+ConfigParse parseData(const std::string& name) {
+    return parseConfigText(readData(name), name);
+}
+
+} // namespace
+
+TEST(ConfigFile, EmptyTextGivesBuiltInDefaults) {
+    auto parse = parseConfigText("", "empty.toml");
+    ASSERT_TRUE(parse.config) << parse.errors[0].toString();
+    EXPECT_EQ(*parse.config, Config{});
+    EXPECT_EQ(parse.config->proxy.listen, std::vector<std::string>{"127.0.0.1:6188"});
+    EXPECT_EQ(parse.config->admin.listen, std::vector<std::string>{"127.0.0.1:8080"});
+    EXPECT_EQ(parse.config->proxy.retries, 2);
+    EXPECT_TRUE(parse.config->services.empty());
+}
+
+TEST(ConfigFile, FullExampleParses) {
+    auto parse = parseData("good/full.toml");
+    ASSERT_TRUE(parse.config) << parse.errors[0].toString();
+    const Config& config = *parse.config;
+    EXPECT_EQ(config.proxy.listen.size(), 2u);
+    EXPECT_EQ(config.proxy.listen[1], "[::1]:6188");
+    ASSERT_EQ(config.services.size(), 2u);
+    const auto& apiA = config.services[0];
+    EXPECT_EQ(apiA.name, "apiA");
+    ASSERT_EQ(apiA.upstreams.size(), 2u);
+    EXPECT_EQ(apiA.upstreams[1].address, "127.0.0.1:3002");
+    EXPECT_EQ(apiA.upstreams[1].weight, 2);
+    ASSERT_TRUE(apiA.health_check);
+    EXPECT_EQ(apiA.health_check->fall, 3);
+    EXPECT_EQ(config.services[1].route, "/apiB");
+}
+
+TEST(ConfigFile, ShippedExampleIsValid) {
+    std::ifstream in(std::string(SWITCHBOARD_TEST_DATA) + "/../../etc/switchboard.toml");
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto parse = parseConfigText(text.str(), "etc/switchboard.toml");
+    ASSERT_TRUE(parse.config);
+    ASSERT_EQ(parse.config->services.size(), 2u);
+    EXPECT_EQ(parse.config->services[0].name, "apiA");
+    EXPECT_EQ(parse.config->services[1].name, "apiB");
+    EXPECT_EQ(parse.config->proxy.listen[0], "127.0.0.1:6188");
+    EXPECT_EQ(parse.config->admin.listen[0], "127.0.0.1:8080");
+}
+
+struct BadFile {
+    const char* name;
+    int line;
+    int column;
+    const char* fragment;
+};
+
+class ConfigFileErrors : public ::testing::TestWithParam<BadFile> {};
+
+TEST_P(ConfigFileErrors, ReportLineColumnAndMessage) {
+    const BadFile& bad = GetParam();
+    std::string file = std::string("bad/") + bad.name + ".toml";
+    auto parse = parseData(file);
+    ASSERT_FALSE(parse.config) << file;
+    ASSERT_FALSE(parse.errors.empty());
+    const auto& error = parse.errors[0];
+    EXPECT_EQ(error.file, file);
+    EXPECT_EQ(error.line, bad.line) << error.toString();
+    EXPECT_EQ(error.column, bad.column) << error.toString();
+    EXPECT_NE(error.message.find(bad.fragment), std::string::npos) << error.toString();
+    EXPECT_EQ(error.toString().rfind(file + ":" + std::to_string(bad.line) + ":" +
+                                         std::to_string(bad.column) + ": ",
+                                     0),
+              0u)
+        << error.toString();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadFiles, ConfigFileErrors,
+    ::testing::Values(BadFile{"syntax_error", 2, 25, "string"},
+                      BadFile{"unknown_top_key", 4, 2, "unknown key 'prxy'"},
+                      BadFile{"unknown_proxy_key", 3, 1, "unknown key 'proxy.retires'"},
+                      BadFile{"unknown_service_key", 2, 1, "unknown key 'services.apiA.upstream'"},
+                      BadFile{"bad_service_name", 1, 11, "invalid service name"},
+                      BadFile{"bad_upstream_port", 3, 14, "port"},
+                      BadFile{"bad_upstream_host", 2, 14, "invalid hostname"},
+                      BadFile{"duplicate_upstream", 2, 32, "duplicate upstream '127.0.0.1:3001'"},
+                      BadFile{"bad_route", 2, 9, "must start with '/'"},
+                      BadFile{"bad_weight", 2, 53, "weight"},
+                      BadFile{"float_weight", 2, 53, "must be an integer"},
+                      BadFile{"bad_strategy", 2, 12, "unknown strategy 'fastest'"},
+                      BadFile{"wrong_type", 2, 11, "proxy.retries must be an integer"},
+                      BadFile{"bad_listen", 2, 10, "expected host:port"},
+                      BadFile{"same_route", 5, 9, "already claimed"},
+                      BadFile{"bad_hash_key", 3, 12, "hash_key"},
+                      BadFile{"unknown_health_key", 3, 1, "intervall_ms"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ConfigFile, ReportsEveryErrorNotJustTheFirst) {
+    auto parse = parseConfigText("[proxy]\nretries = -1\nbogus = 1\n[services.a]\nroute = \"x\"\n",
+                                 "many.toml");
+    ASSERT_FALSE(parse.config);
+    ASSERT_EQ(parse.errors.size(), 3u);
+    EXPECT_EQ(parse.errors[0].line, 2);
+    EXPECT_EQ(parse.errors[1].line, 3);
+    EXPECT_EQ(parse.errors[2].line, 5);
+}
+
+TEST(ConfigFile, RenderedConfigParsesBackToItself) {
+    auto parse = parseData("good/full.toml");
+    ASSERT_TRUE(parse.config);
+    Config config = *parse.config;
+    config.proxy.retries = 5;
+    config.admin.token = "quote\"and\\slash";
+    config.services[1].strip_prefix = true;
+    config.services[1].host = "example.com";
+    auto again = parseConfigText(renderConfig(config), "rendered.toml");
+    ASSERT_TRUE(again.config) << again.errors[0].toString();
+    EXPECT_EQ(*again.config, config);
+}
+
+TEST(ConfigFile, UpstreamAddressesAreStoredCanonically) {
+    auto parse = parseConfigText("[services.a]\nupstreams = [\"[0::1]:80\", \"HOST.example:81\"]\n",
+                                 "x.toml");
+    ASSERT_TRUE(parse.config);
+    EXPECT_EQ(parse.config->services[0].upstreams[0].address, "[::1]:80");
+    EXPECT_EQ(parse.config->services[0].upstreams[1].address, "host.example:81");
+}
+
+TEST(ConfigFile, ServiceNamesWithDotsRenderQuoted) {
+    Config config;
+    ServiceConfig service = makeDefaultService("api.v1");
+    service.health_check = HealthCheckConfig{};
+    config.addService(service);
+    std::string text = renderConfig(config);
+    EXPECT_NE(text.find("[services.\"api.v1\"]"), std::string::npos) << text;
+    auto again = parseConfigText(text, "dots.toml");
+    ASSERT_TRUE(again.config) << again.errors[0].toString();
+    EXPECT_EQ(*again.config, config);
+}
