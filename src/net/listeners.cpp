@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "switchboard/base/c_callback.h"
 #include "switchboard/base/log.h"
 #include "switchboard/net/net_address.h"
 
@@ -52,20 +53,38 @@ Result<evutil_socket_t> bindListeningSocket(const std::string& text) {
     return fd;
 }
 
+std::unique_ptr<ConnectionListener> ConnectionListener::attach(event_base* base, evutil_socket_t fd,
+                                                              OnAccept on_accept) {
+    std::unique_ptr<ConnectionListener> listener(new ConnectionListener(std::move(on_accept)));
+    // Backlog 0: the socket listens already, with bindListeningSocket's backlog; -1 would make
+    // libevent call listen() again with 128, and a burst of connections past that waits for
+    // SYN retransmits (a second or more) instead of the accept loop.
+    listener->listener_.reset(evconnlistener_new(
+        base, CCallback<&ConnectionListener::accepted>::call, listener.get(),
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd));
+    if (!listener->listener_)
+        return nullptr;
+    return listener;
+}
+
+void ConnectionListener::accepted(evconnlistener*, evutil_socket_t fd, sockaddr* address, int) {
+    on_accept_(fd, address);
+}
+
 Result<std::vector<std::string>> ListenerSet::bindMissing(const std::vector<std::string>& addresses) {
     std::vector<std::string> bound_now;
     for (const auto& address : addresses) {
         if (bound_.count(address))
             continue;
         auto fd = bindListeningSocket(address);
-        void* handle = fd ? attach_(*fd) : nullptr;
+        std::unique_ptr<AcceptingSocket> handle = fd ? attach_(*fd) : nullptr;
         if (!handle) {
             if (fd)
                 ::close(*fd);
             close(bound_now);
             return fd ? ioError("cannot listen on " + address) : fd.error();
         }
-        bound_[address] = handle;
+        bound_[address] = std::move(handle);
         bound_now.push_back(address);
         logInfo(what_ + " listening on " + address);
     }
@@ -77,14 +96,13 @@ void ListenerSet::close(const std::vector<std::string>& addresses) {
         auto found = bound_.find(address);
         if (found == bound_.end())
             continue;
-        detach_(found->second);
         bound_.erase(found);
     }
 }
 
 void ListenerSet::closeAllBut(const std::vector<std::string>& addresses) {
     std::vector<std::string> unwanted;
-    for (const auto& [address, handle] : bound_)
+    for (const auto& [address, listener] : bound_)
         if (std::find(addresses.begin(), addresses.end(), address) == addresses.end())
             unwanted.push_back(address);
     for (const auto& address : unwanted)
@@ -93,8 +111,6 @@ void ListenerSet::closeAllBut(const std::vector<std::string>& addresses) {
 }
 
 void ListenerSet::closeAll() {
-    for (auto& [address, handle] : bound_)
-        detach_(handle);
     bound_.clear();
 }
 

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <ctime>
 
+#include "switchboard/base/c_callback.h"
+
 namespace switchboard {
 
 namespace {
@@ -56,7 +58,8 @@ StreamSocket::StreamSocket(event_base* base, evutil_socket_t fd, StreamSocketHan
     : fd_(fd), handler_(handler), input_(evbuffer_new()), output_(evbuffer_new()) {
     evutil_make_socket_nonblocking(fd_);
     setNoDelay(fd_);
-    event_.reset(event_new(base, fd_, EV_READ | EV_WRITE | EV_PERSIST | EV_ET, onEvent, this));
+    event_.reset(event_new(base, fd_, EV_READ | EV_WRITE | EV_PERSIST | EV_ET,
+                           CCallback<&StreamSocket::onEvent>::call, this));
     event_add(event_.get(), nullptr);
 }
 
@@ -190,8 +193,8 @@ void StreamSocket::armTimer(std::int64_t ms) {
     event_add(event_.get(), &tv);
 }
 
-void StreamSocket::onEvent(evutil_socket_t, short what, void* arg) {
-    static_cast<StreamSocket*>(arg)->handleEvent(what);
+void StreamSocket::onEvent(evutil_socket_t, short what) {
+    handleEvent(what);
 }
 
 bool StreamSocket::failed(bool timed_out) {

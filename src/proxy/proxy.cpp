@@ -1,7 +1,6 @@
 #include "switchboard/proxy/proxy.h"
 
 #include <arpa/inet.h>
-#include <event2/listener.h>
 #include <netinet/in.h>
 
 #include <vector>
@@ -41,28 +40,20 @@ Proxy::~Proxy() {
         delete connection;
 }
 
-void* Proxy::attachListener(evutil_socket_t fd) {
-    // Backlog 0: the socket listens already, with ListenerSet's backlog; -1 would make
-    // libevent call listen() again with 128, and a burst of connections past that waits for
-    // SYN retransmits (a second or more) instead of the accept loop.
-    return evconnlistener_new(base_, onAccept, this, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-                              0, fd);
+std::unique_ptr<AcceptingSocket> Proxy::attachListener(evutil_socket_t fd) {
+    return ConnectionListener::attach(
+        base_, fd, [this](evutil_socket_t client, const sockaddr* address) { accept(client, address); });
 }
 
-void Proxy::detachListener(void* handle) {
-    evconnlistener_free(static_cast<evconnlistener*>(handle));
-}
-
-void Proxy::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int, void* arg) {
-    auto* self = static_cast<Proxy*>(arg);
-    if (self->connections_.size() >= static_cast<std::size_t>(self->settings().max_connections)) {
-        self->refuseConnection(fd);
+void Proxy::accept(evutil_socket_t fd, const sockaddr* address) {
+    if (connections_.size() >= static_cast<std::size_t>(settings().max_connections)) {
+        refuseConnection(fd);
         return;
     }
     evutil_make_socket_nonblocking(fd);
-    auto* connection = new ClientConnection(*self, fd, addressText(address));
-    self->connections_.insert(connection);
-    self->stats_.client_connections = self->connections_.size();
+    auto* connection = new ClientConnection(*this, fd, addressText(address));
+    connections_.insert(connection);
+    stats_.client_connections = connections_.size();
     connection->start();
 }
 

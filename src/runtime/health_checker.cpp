@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "switchboard/base/c_callback.h"
 #include "switchboard/base/log.h"
 #include "switchboard/runtime/registry.h"
 
@@ -39,7 +40,8 @@ class HealthChecker::Probe {
           std::chrono::milliseconds first_delay)
         : base_(base), dns_(dns), service_(std::move(service)), upstream_(upstream),
           identity_(upstream.get()), settings_(std::move(settings)),
-          timer_(evtimer_new(base, onTimer, this)), deadline_(evtimer_new(base, onDeadline, this)) {
+          timer_(evtimer_new(base, CCallback<&Probe::onTimer>::call, this)),
+          deadline_(evtimer_new(base, CCallback<&Probe::onDeadline>::call, this)) {
         schedule(first_delay);
     }
 
@@ -66,36 +68,32 @@ class HealthChecker::Probe {
         evtimer_add(timer_.get(), &tv);
     }
 
-    static void onTimer(evutil_socket_t, short, void* arg) { static_cast<Probe*>(arg)->start(); }
+    void onTimer(evutil_socket_t, short) { start(); }
 
-    static void onDeadline(evutil_socket_t, short, void* arg) {
-        auto* self = static_cast<Probe*>(arg);
+    void onDeadline(evutil_socket_t, short) {
         // Freeing the connection (outside of any evhttp callback) drops the request
         // without calling back.
-        self->request_ = nullptr;
-        self->connection_.reset();
-        self->finish(false, "timeout after " + std::to_string(self->settings_.timeout_ms) + " ms");
+        request_ = nullptr;
+        connection_.reset();
+        finish(false, "timeout after " + std::to_string(settings_.timeout_ms) + " ms");
     }
 
-    static void onResponse(evhttp_request* response, void* arg) {
-        auto* self = static_cast<Probe*>(arg);
-        if (!self->request_)
+    void onResponse(evhttp_request* response) {
+        if (!request_)
             return;  // the check is over already (deadline or teardown)
-        self->request_ = nullptr;
-        evtimer_del(self->deadline_.get());
+        request_ = nullptr;
+        evtimer_del(deadline_.get());
         int status = response ? evhttp_request_get_response_code(response) : 0;
         if (status == 0)
-            return self->finish(false, describe(self->last_error_));
-        self->finish(status >= 200 && status < 400, "HTTP " + std::to_string(status));
+            return finish(false, describe(last_error_));
+        finish(status >= 200 && status < 400, "HTTP " + std::to_string(status));
     }
 
-    static void onError(evhttp_request_error error, void* arg) {
-        static_cast<Probe*>(arg)->last_error_ = error;
-    }
+    void onError(evhttp_request_error error) { last_error_ = error; }
 
     // The body does not matter: with a chunk callback evhttp drains it as it comes instead
     // of buffering it whole.
-    static void onBodyChunk(evhttp_request*, void*) {}
+    void onBodyChunk(evhttp_request*) {}
 
     void start() {
         auto upstream = upstream_.lock();
@@ -114,9 +112,9 @@ class HealthChecker::Probe {
         evhttp_connection_set_timeout_tv(connection_.get(), &timeout);
         evhttp_connection_set_retries(connection_.get(), 0);
 
-        evhttp_request* request = evhttp_request_new(onResponse, this);
-        evhttp_request_set_error_cb(request, onError);
-        evhttp_request_set_chunked_cb(request, onBodyChunk);
+        evhttp_request* request = evhttp_request_new(CCallback<&Probe::onResponse>::call, this);
+        evhttp_request_set_error_cb(request, CCallback<&Probe::onError>::call);
+        evhttp_request_set_chunked_cb(request, CCallback<&Probe::onBodyChunk>::call);
         evkeyvalq* headers = evhttp_request_get_output_headers(request);
         evhttp_add_header(headers, "Host", upstream->name().c_str());
         evhttp_add_header(headers, "User-Agent", "switchboard-health-check");

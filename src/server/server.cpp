@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "switchboard/base/c_callback.h"
 #include "switchboard/base/log.h"
 #include "switchboard/base/systemd_notify.h"
 
@@ -10,12 +11,26 @@ namespace switchboard {
 
 namespace {
 
+// A socket evhttp accepts on; evhttp_del_accept_socket also closes it.
+class EvhttpAcceptingSocket : public AcceptingSocket {
+  public:
+    EvhttpAcceptingSocket(evhttp* http, evhttp_bound_socket* bound) : http_(http), bound_(bound) {}
+    ~EvhttpAcceptingSocket() override { evhttp_del_accept_socket(http_, bound_); }
+    EvhttpAcceptingSocket(const EvhttpAcceptingSocket&) = delete;
+    EvhttpAcceptingSocket& operator=(const EvhttpAcceptingSocket&) = delete;
+
+  private:
+    evhttp* http_;
+    evhttp_bound_socket* bound_;
+};
+
 std::unique_ptr<ListenerSet> makeEvhttpListeners(const char* what, evhttp* http) {
     return std::make_unique<ListenerSet>(
-        what,
-        [http](evutil_socket_t fd) -> void* { return evhttp_accept_socket_with_handle(http, fd); },
-        [http](void* handle) {
-            evhttp_del_accept_socket(http, static_cast<evhttp_bound_socket*>(handle));
+        what, [http](evutil_socket_t fd) -> std::unique_ptr<AcceptingSocket> {
+            evhttp_bound_socket* bound = evhttp_accept_socket_with_handle(http, fd);
+            if (!bound)
+                return nullptr;
+            return std::make_unique<EvhttpAcceptingSocket>(http, bound);
         });
 }
 
@@ -58,7 +73,7 @@ Server::Server(ConfigStore store, Config initial)
     // start-up must never kill the process. libevent's signal events only note the signal
     // in the handler and run our code from the loop.
     for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) {
-        signal_events_.emplace_back(evsignal_new(base_.get(), signal_number, onSignalEvent, this));
+        signal_events_.emplace_back(evsignal_new(base_.get(), signal_number, CCallback<&Server::onSignalEvent>::call, this));
         event_add(signal_events_.back().get(), nullptr);
     }
     std::signal(SIGPIPE, SIG_IGN);
@@ -79,8 +94,7 @@ Server::Server(ConfigStore store, Config initial)
                                    EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS |
                                    EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);  // 405 from us
     proxy_listeners_ = std::make_unique<ListenerSet>(
-        "proxy", [this](evutil_socket_t fd) { return proxy_->attachListener(fd); },
-        Proxy::detachListener);
+        "proxy", [this](evutil_socket_t fd) { return proxy_->attachListener(fd); });
     admin_listeners_ = makeEvhttpListeners("admin", admin_http_.get());
     applySettings();
 }
@@ -98,8 +112,8 @@ Server::~Server() {
     admin_listeners_.reset();
 }
 
-void Server::onSignalEvent(evutil_socket_t signal_number, short, void* arg) {
-    static_cast<Server*>(arg)->onSignal(static_cast<int>(signal_number));
+void Server::onSignalEvent(evutil_socket_t signal_number, short) {
+    onSignal(static_cast<int>(signal_number));
 }
 
 void Server::onSignal(int signal_number) {

@@ -1,11 +1,15 @@
 #pragma once
 
+#include <event2/listener.h>
 #include <event2/util.h>
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "switchboard/base/c_handle.h"
 
 #include "switchboard/base/result.h"
 
@@ -15,16 +19,41 @@ namespace switchboard {
 // close-on-exec, SO_REUSEADDR, IPV6_V6ONLY for IPv6.
 Result<evutil_socket_t> bindListeningSocket(const std::string& address);
 
+// What a protocol layer made of one listening socket (an evconnlistener, an evhttp bound
+// socket). Destroying it stops accepting and closes the socket.
+class AcceptingSocket {
+  public:
+    virtual ~AcceptingSocket() = default;
+};
+
+// A listening socket whose accepted connections go to `on_accept(fd, peer address)`.
+class ConnectionListener : public AcceptingSocket {
+  public:
+    using OnAccept = std::function<void(evutil_socket_t, const sockaddr*)>;
+
+    // Null when libevent cannot take the socket.
+    static std::unique_ptr<ConnectionListener> attach(event_base* base, evutil_socket_t fd,
+                                                      OnAccept on_accept);
+
+  private:
+    explicit ConnectionListener(OnAccept on_accept) : on_accept_(std::move(on_accept)) {}
+    void accepted(evconnlistener* listener, evutil_socket_t fd, sockaddr* address, int length);
+
+    OnAccept on_accept_;
+    std::unique_ptr<evconnlistener, CFree<evconnlistener_free>> listener_;
+};
+
 // The bound addresses of one listener (proxy or admin) and how to hand a socket to the
 // HTTP layer. Reload binds new addresses before closing old ones (SPEC §7), so a failed
 // bind leaves the running listeners alone.
 class ListenerSet {
   public:
-    using Attach = std::function<void*(evutil_socket_t)>;  // nullptr on failure
-    using Detach = std::function<void(void*)>;             // also closes the socket
+    // Hands a bound socket to its protocol layer; null on failure (the socket is then
+    // closed here).
+    using Attach = std::function<std::unique_ptr<AcceptingSocket>(evutil_socket_t)>;
 
-    ListenerSet(std::string what, Attach attach, Detach detach)
-        : what_(std::move(what)), attach_(std::move(attach)), detach_(std::move(detach)) {}
+    ListenerSet(std::string what, Attach attach)
+        : what_(std::move(what)), attach_(std::move(attach)) {}
     ~ListenerSet() { closeAll(); }
     ListenerSet(const ListenerSet&) = delete;
     ListenerSet& operator=(const ListenerSet&) = delete;
@@ -42,8 +71,7 @@ class ListenerSet {
   private:
     std::string what_;
     Attach attach_;
-    Detach detach_;
-    std::map<std::string, void*> bound_;
+    std::map<std::string, std::unique_ptr<AcceptingSocket>> bound_;
 };
 
 } // namespace switchboard

@@ -93,7 +93,7 @@ class StreamSocket {
     void setTimeout(std::int64_t ms);
 
   private:
-    static void onEvent(evutil_socket_t, short what, void* arg);
+    void onEvent(evutil_socket_t, short what);
     void handleEvent(short what);
     // Reads until EAGAIN, EOF or the input limit. False when the connection failed.
     bool readAvailable();

@@ -8,6 +8,7 @@
 
 #include "switchboard/proxy/access_log.h"
 #include "switchboard/base/libevent.h"
+#include "switchboard/net/listeners.h"
 #include "switchboard/net/pipe_pool.h"
 #include "switchboard/runtime/registry.h"
 #include "switchboard/base/stats.h"
@@ -32,10 +33,8 @@ class Proxy {
     Proxy(const Proxy&) = delete;
     Proxy& operator=(const Proxy&) = delete;
 
-    // Hands a listening socket to the proxy: returns the listener handle for ListenerSet
-    // (nullptr on failure), and the function that closes it.
-    void* attachListener(evutil_socket_t fd);
-    static void detachListener(void* handle);
+    // Hands a listening socket to the proxy (for ListenerSet); null on failure.
+    std::unique_ptr<AcceptingSocket> attachListener(evutil_socket_t fd);
 
     // SIGTERM: idle connections close now, busy ones after their current response.
     // `on_drained` runs once no client connection is left.
@@ -57,8 +56,7 @@ class Proxy {
     void forget(ClientConnection* connection);
 
   private:
-    static void onAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address,
-                         int length, void* arg);
+    void accept(evutil_socket_t fd, const sockaddr* address);
     // A connection over proxy.max_connections: closed at once, and logged at most once a
     // second with the count since the last such line.
     void refuseConnection(evutil_socket_t fd);

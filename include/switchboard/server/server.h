@@ -47,7 +47,7 @@ class Server final : public ConfigControl {
     void applySettings();
     void shutdown(const std::string& cause);
     void onSignal(int signal_number);
-    static void onSignalEvent(evutil_socket_t signal_number, short, void* arg);
+    void onSignalEvent(evutil_socket_t signal_number, short);
 
     // Declared first so that it is destroyed last: everything below uses it.
     EventBasePtr base_;
