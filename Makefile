@@ -1,6 +1,8 @@
 # Thin wrapper over CMake: `make run` and `make test` are the README's two commands.
 #
-#   make test     what CI runs: `check`, then `asan`, then `fuzz-smoke`
+#   make test     what CI runs: `format-check`, `check`, then `asan`, then `fuzz-smoke`
+#   make format   rewrites every C++ source in the repo's style (.clang-format)
+#   make format-check  fails, naming the files, when a C++ source is not formatted
 #   make check    the normal build and its whole ctest suite (the fast developer loop)
 #   make asan     the whole suite again, built with ASan+UBSan in build-asan
 #                 (packaging tests left out: they test files, not code)
@@ -13,10 +15,12 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 20
 DEB_PACKAGES := libevent-dev libtomlplusplus-dev libcjson-dev libsystemd-dev libgtest-dev \
-                pkg-config cmake g++ curl groff-base systemd dpkg-dev file
+                pkg-config cmake g++ curl groff-base systemd dpkg-dev file clang-format
 # The fuzz build's compiler and libFuzzer runtime.
 FUZZ_DEB_PACKAGES := clang libclang-rt-14-dev
 CONFIG_COPY := $(BUILD_DIR)/run/switchboard.toml
+# Every C++ source and header of the project (clang-format's input).
+CXX_SOURCES = $(shell find src include tests bench -name '*.cpp' -o -name '*.h' 2>/dev/null | sort)
 # Sanitizer findings fail the run: ASan and LSan stop at the first report, UBSan is built
 # with -fno-sanitize-recover=all. The integration tests' switchboard processes inherit these.
 # A small quarantine (freed memory ASan holds back to catch use-after-free; 256 MiB by
@@ -26,7 +30,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:detect_stack_use_af
 # -O1: sanitizer and fuzz builds keep assert() and compile faster.
 CHECKED_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
 
-.PHONY: all deps deps-fuzz build run test check asan fuzz fuzz-smoke fuzz-build clean
+.PHONY: all deps deps-fuzz build run test check asan fuzz fuzz-smoke fuzz-build format format-check clean
 
 all: build
 
@@ -62,7 +66,14 @@ run: build
 	@[ -f $(CONFIG_COPY) ] || cp etc/switchboard.toml $(CONFIG_COPY)
 	./$(BUILD_DIR)/switchboard -c $(CONFIG_COPY)
 
-test: check asan fuzz-smoke
+test: format-check check asan fuzz-smoke
+
+format: deps
+	clang-format -i $(CXX_SOURCES)
+
+# --dry-run -Werror: prints each difference as an error and fails, changing nothing.
+format-check: deps
+	@clang-format --dry-run -Werror $(CXX_SOURCES) && echo "format-check: $(words $(CXX_SOURCES)) files formatted"
 
 check: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 300
