@@ -1,8 +1,8 @@
 #include "switchboard/runtime/registry.h"
 
-#include <strings.h>
-
 #include <map>
+
+#include "switchboard/http/http_chars.h"
 
 namespace switchboard {
 
@@ -28,10 +28,6 @@ std::string_view hostWithoutPort(std::string_view host) {
     }
     auto colon = host.rfind(':');
     return colon == std::string_view::npos ? host : host.substr(0, colon);
-}
-
-bool sameHost(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 } // namespace
@@ -80,7 +76,7 @@ std::shared_ptr<ServicePool> Registry::route(std::string_view host, std::string_
     std::shared_ptr<ServicePool> best;
     for (const auto& pool : pools_) {
         const auto& config = pool->config();
-        bool host_matches = !config.host.empty() && sameHost(config.host, host);
+        bool host_matches = !config.host.empty() && equalsIgnoreCase(config.host, host);
         if (!config.host.empty() && !host_matches)
             continue;
         if (!routeMatches(config.route, path))
