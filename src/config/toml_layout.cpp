@@ -152,7 +152,6 @@ bool isBlank(std::string_view text) {
     return trimmed(text).empty();
 }
 
-// A line that holds nothing but a comment: the edit path never removes one.
 bool isCommentLine(std::string_view text) {
     return trimmed(text).starts_with('#');
 }
@@ -164,15 +163,12 @@ std::string_view leadingWhitespace(std::string_view text) {
     return text.substr(0, length);
 }
 
-// An array of [[header]] tables rather than a value.
 bool holdsHeaderTables(const toml::array& array) {
     return std::any_of(array.begin(), array.end(), [](const toml::node& element) {
         return element.is_table() && !element.as_table()->is_inline();
     });
 }
 
-// The key path of a `[a.b.c]` or `[[a.b]]` header line, or nothing when the line is not one
-// this reader understands.
 std::optional<TomlPath> parseHeaderPath(std::string_view line) {
     std::size_t at = 0;
     auto skipBlanks = [&] {
