@@ -1,13 +1,13 @@
-// TOML text <-> Config. The only file (with config_edit.cpp) that includes toml++.
+// TOML text <-> Config. What each part of a Config is written as lives in config_render.cpp,
+// shared with the in-place editor.
 #include "switchboard/config/config_file.h"
 
 #include <algorithm>
-#include <cctype>
-#include <cstdio>
 #include <functional>
 #include <map>
 #include <sstream>
 
+#include "switchboard/config/config_render.h"
 #include "toml.h"
 
 namespace switchboard {
@@ -16,45 +16,6 @@ std::string ConfigError::toString() const {
     if (line > 0)
         return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
     return file + ": " + message;
-}
-
-std::string tomlKey(std::string_view key) {
-    for (char c : key)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-')
-            return tomlQuote(key);
-    return std::string(key);
-}
-
-std::string tomlQuote(std::string_view text) {
-    std::string out = "\"";
-    for (char c : text) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-                char escaped[8];
-                std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-                out += escaped;
-            } else {
-                out += c;
-            }
-        }
-    }
-    return out + "\"";
 }
 
 namespace {
@@ -325,18 +286,6 @@ class ConfigReader {
     std::map<std::string, toml::source_region> service_positions_;
 };
 
-void renderListen(std::ostringstream& out, const std::vector<std::string>& listen) {
-    out << "listen = ";
-    if (listen.size() == 1) {
-        out << tomlQuote(listen.front()) << "\n";
-        return;
-    }
-    out << "[";
-    for (std::size_t i = 0; i < listen.size(); ++i)
-        out << (i ? ", " : "") << tomlQuote(listen[i]);
-    out << "]\n";
-}
-
 } // namespace
 
 ConfigParse parseConfigText(std::string_view text, std::string_view file_name) {
@@ -360,72 +309,11 @@ ConfigParse parseConfigText(std::string_view text, std::string_view file_name) {
 }
 
 std::string renderConfig(const Config& config) {
-    const ProxySettings defaults_proxy;
-    const ServiceConfig defaults_service;
-    std::ostringstream out;
-    out << "[proxy]\n";
-    renderListen(out, config.proxy.listen);
-    auto number = [&](const char* key, std::int64_t value, std::int64_t fallback) {
-        if (value != fallback)
-            out << key << " = " << value << "\n";
-    };
-    const auto& p = config.proxy;
-    number("connect_timeout_ms", p.connect_timeout_ms, defaults_proxy.connect_timeout_ms);
-    number("upstream_timeout_ms", p.upstream_timeout_ms, defaults_proxy.upstream_timeout_ms);
-    number("client_timeout_ms", p.client_timeout_ms, defaults_proxy.client_timeout_ms);
-    number("max_request_body_bytes", p.max_request_body_bytes,
-           defaults_proxy.max_request_body_bytes);
-    number("max_header_bytes", p.max_header_bytes, defaults_proxy.max_header_bytes);
-    number("retries", p.retries, defaults_proxy.retries);
-    number("max_fails", p.max_fails, defaults_proxy.max_fails);
-    number("fail_timeout_ms", p.fail_timeout_ms, defaults_proxy.fail_timeout_ms);
-    number("shutdown_timeout_ms", p.shutdown_timeout_ms, defaults_proxy.shutdown_timeout_ms);
-    number("max_connections", p.max_connections, defaults_proxy.max_connections);
-    if (p.access_log != defaults_proxy.access_log)
-        out << "access_log = " << tomlQuote(p.access_log) << "\n";
-
-    out << "\n[admin]\n";
-    renderListen(out, config.admin.listen);
-    if (!config.admin.token.empty())
-        out << "token = " << tomlQuote(config.admin.token) << "\n";
-
-    for (const auto& service : config.services) {
-        out << "\n[services." << tomlKey(service.name) << "]\n";
-        out << "route = " << tomlQuote(service.route) << "\n";
-        if (!service.host.empty())
-            out << "host = " << tomlQuote(service.host) << "\n";
-        if (service.strategy != defaults_service.strategy)
-            out << "strategy = " << tomlQuote(service.strategy) << "\n";
-        if (service.strip_prefix)
-            out << "strip_prefix = true\n";
-        if (service.hash_key != defaults_service.hash_key)
-            out << "hash_key = " << tomlQuote(service.hash_key) << "\n";
-        out << "upstreams = " << renderUpstreamsArray(service.upstreams) << "\n";
-        if (service.health_check) {
-            const auto& check = *service.health_check;
-            out << "\n[services." << tomlKey(service.name) << ".health_check]\n"
-                << "path = " << tomlQuote(check.path) << "\n"
-                << "interval_ms = " << check.interval_ms << "\n"
-                << "timeout_ms = " << check.timeout_ms << "\n"
-                << "rise = " << check.rise << "\n"
-                << "fall = " << check.fall << "\n";
-        }
-    }
-    return out.str();
-}
-
-std::string renderUpstreamsArray(const std::vector<UpstreamConfig>& upstreams) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < upstreams.size(); ++i) {
-        if (i)
-            out += ", ";
-        if (upstreams[i].weight == 1)
-            out += tomlQuote(upstreams[i].address);
-        else
-            out += "{ address = " + tomlQuote(upstreams[i].address) +
-                   ", weight = " + std::to_string(upstreams[i].weight) + " }";
-    }
-    return out + "]";
+    std::string out = tomlSection({"proxy"}, proxyKeys(config.proxy), "\n");
+    out += "\n" + tomlSection({"admin"}, adminKeys(config.admin), "\n");
+    for (const auto& service : config.services)
+        out += "\n" + serviceSections(service, "\n");
+    return out;
 }
 
 } // namespace switchboard

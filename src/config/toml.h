@@ -1,7 +1,7 @@
 #pragma once
 
 // toml++ as switchboard uses it: header-only and without exceptions, so parse() returns a
-// parse_result. Included only by the config_file modules.
+// parse_result. Included only inside src/config (config_file.cpp and the editor).
 #define TOML_HEADER_ONLY 1
 #define TOML_EXCEPTIONS 0
 // toml++ 3.3 asserts a precondition that malformed input can break: `[` followed by a byte

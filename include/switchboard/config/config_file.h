@@ -31,17 +31,8 @@ ConfigParse parseConfigText(std::string_view text, std::string_view file_name);
 
 // The canonical TOML rendering of a config: every section, keys that differ from the
 // built-in defaults, services in order. parseConfigText(renderConfig(c)) == c.
+// The pieces of it are in config_render.h.
 std::string renderConfig(const Config& config);
-
-// `["a:1", { address = "b:2", weight = 3 }]`: upstreams as renderConfig writes them.
-std::string renderUpstreamsArray(const std::vector<UpstreamConfig>& upstreams);
-
-// A TOML key as written in a table header: bare when it can be, quoted otherwise
-// ("api.v1" must be quoted, or it would mean two nested tables).
-std::string tomlKey(std::string_view key);
-
-// Quotes a string as a TOML basic string.
-std::string tomlQuote(std::string_view text);
 
 } // namespace switchboard
 

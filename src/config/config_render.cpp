@@ -1,0 +1,137 @@
+// Each part of a Config lists its keys once, in forEachKey: the table of options that both the
+// renderer and the editor's diff read (Redis's config.c keeps one such table for its rewrite).
+#include "switchboard/config/config_render.h"
+
+namespace switchboard {
+
+namespace {
+
+// Calls visit(key, value in a, value in b) for each key of the part, in the order renderConfig
+// writes them.
+template <typename Visit>
+void forEachKey(const ProxySettings& a, const ProxySettings& b, Visit&& visit) {
+    visit("listen", a.listen, b.listen);
+    visit("connect_timeout_ms", a.connect_timeout_ms, b.connect_timeout_ms);
+    visit("upstream_timeout_ms", a.upstream_timeout_ms, b.upstream_timeout_ms);
+    visit("client_timeout_ms", a.client_timeout_ms, b.client_timeout_ms);
+    visit("max_request_body_bytes", a.max_request_body_bytes, b.max_request_body_bytes);
+    visit("max_header_bytes", a.max_header_bytes, b.max_header_bytes);
+    visit("retries", a.retries, b.retries);
+    visit("max_fails", a.max_fails, b.max_fails);
+    visit("fail_timeout_ms", a.fail_timeout_ms, b.fail_timeout_ms);
+    visit("shutdown_timeout_ms", a.shutdown_timeout_ms, b.shutdown_timeout_ms);
+    visit("max_connections", a.max_connections, b.max_connections);
+    visit("access_log", a.access_log, b.access_log);
+}
+
+template <typename Visit>
+void forEachKey(const AdminSettings& a, const AdminSettings& b, Visit&& visit) {
+    visit("listen", a.listen, b.listen);
+    visit("token", a.token, b.token);
+}
+
+// The scalar keys of a service.
+template <typename Visit>
+void forEachKey(const ServiceConfig& a, const ServiceConfig& b, Visit&& visit) {
+    visit("route", a.route, b.route);
+    visit("host", a.host, b.host);
+    visit("strategy", a.strategy, b.strategy);
+    visit("strip_prefix", a.strip_prefix, b.strip_prefix);
+    visit("hash_key", a.hash_key, b.hash_key);
+}
+
+template <typename Visit>
+void forEachKey(const HealthCheckConfig& a, const HealthCheckConfig& b, Visit&& visit) {
+    visit("path", a.path, b.path);
+    visit("interval_ms", a.interval_ms, b.interval_ms);
+    visit("timeout_ms", a.timeout_ms, b.timeout_ms);
+    visit("rise", a.rise, b.rise);
+    visit("fall", a.fall, b.fall);
+}
+
+// The keys whose values differ between `before` and `after`, and `always` whatever its value.
+template <typename Part>
+std::vector<TomlKeyValue> keysOf(const Part& before, const Part& after,
+                                 std::string_view always = {}) {
+    std::vector<TomlKeyValue> keys;
+    forEachKey(before, after, [&](const char* key, const auto& old, const auto& now) {
+        if (key == always || !(old == now))
+            keys.push_back({key, tomlValue(now)});
+    });
+    return keys;
+}
+
+} // namespace
+
+std::string renderUpstream(const UpstreamConfig& upstream) {
+    if (upstream.weight == 1)
+        return tomlQuote(upstream.address);
+    return tomlInlineTable(
+        {{"address", tomlQuote(upstream.address)}, {"weight", tomlValue(upstream.weight)}});
+}
+
+std::string renderUpstreamsArray(const std::vector<UpstreamConfig>& upstreams) {
+    std::vector<std::string> elements;
+    for (const auto& upstream : upstreams)
+        elements.push_back(renderUpstream(upstream));
+    return tomlArray(elements);
+}
+
+std::vector<TomlKeyValue> proxyKeys(const ProxySettings& proxy) {
+    return keysOf(ProxySettings{}, proxy, "listen");
+}
+
+std::vector<TomlKeyValue> adminKeys(const AdminSettings& admin) {
+    return keysOf(AdminSettings{}, admin, "listen");
+}
+
+std::vector<TomlKeyValue> serviceKeys(const ServiceConfig& service) {
+    auto keys = keysOf(ServiceConfig{}, service, "route");
+    keys.push_back({"upstreams", renderUpstreamsArray(service.upstreams)});
+    return keys;
+}
+
+std::vector<TomlKeyValue> healthCheckKeys(const HealthCheckConfig& check) {
+    std::vector<TomlKeyValue> keys;
+    forEachKey(check, check, [&](const char* key, const auto&, const auto& value) {
+        keys.push_back({key, tomlValue(value)});
+    });
+    return keys;
+}
+
+std::string serviceSections(const ServiceConfig& service, std::string_view newline) {
+    TomlPath path{"services", service.name};
+    std::string out = tomlSection(path, serviceKeys(service), newline);
+    if (service.health_check) {
+        path.push_back("health_check");
+        out += std::string(newline) +
+               tomlSection(path, healthCheckKeys(*service.health_check), newline);
+    }
+    return out;
+}
+
+std::string serviceInlineTable(const ServiceConfig& service) {
+    auto keys = serviceKeys(service);
+    if (service.health_check)
+        keys.push_back({"health_check", tomlInlineTable(healthCheckKeys(*service.health_check))});
+    return tomlInlineTable(keys);
+}
+
+std::vector<TomlKeyValue> changedKeys(const ProxySettings& before, const ProxySettings& after) {
+    return keysOf(before, after);
+}
+
+std::vector<TomlKeyValue> changedKeys(const AdminSettings& before, const AdminSettings& after) {
+    return keysOf(before, after);
+}
+
+std::vector<TomlKeyValue> changedKeys(const ServiceConfig& before, const ServiceConfig& after) {
+    return keysOf(before, after);
+}
+
+std::vector<TomlKeyValue> changedKeys(const HealthCheckConfig& before,
+                                      const HealthCheckConfig& after) {
+    return keysOf(before, after);
+}
+
+} // namespace switchboard
