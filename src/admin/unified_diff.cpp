@@ -221,4 +221,10 @@ std::string unifiedDiff(std::string_view before, std::string_view after, std::st
     return out;
 }
 
+std::string diffFileName(std::string_view path) {
+    while (!path.empty() && path.front() == '/')
+        path.remove_prefix(1);
+    return path.empty() ? "switchboard.toml" : std::string(path);
+}
+
 }  // namespace switchboard

@@ -87,7 +87,7 @@ Server::Server(ConfigStore store, Config initial)
     proxy_ = std::make_unique<Proxy>(base_.get(), dns_.get(), registry_, stats_);
     admin_ = std::make_unique<AdminApi>(registry_, *this, stats_);
     admin_http_.reset(evhttp_new(base_.get()));
-    evhttp_set_gencb(admin_http_.get(), AdminApi::onRequest, admin_.get());
+    evhttp_set_gencb(admin_http_.get(), CCallback<&AdminApi::handleRequest>::call, admin_.get());
     evhttp_set_max_body_size(admin_http_.get(), 1 << 20);
     evhttp_set_allowed_methods(admin_http_.get(),
                                EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |

@@ -1,16 +1,21 @@
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
 #include "switchboard/admin/change_journal.h"
-#include "switchboard/config/config.h"
+#include "switchboard/admin/route_table.h"
+#include "switchboard/base/c_callback.h"  // the admin listener registers handleRequest with it
 #include "switchboard/base/libevent.h"
-#include "switchboard/runtime/registry.h"
 #include "switchboard/base/result.h"
 #include "switchboard/base/stats.h"
+#include "switchboard/config/config.h"
+#include "switchboard/runtime/registry.h"
 
 namespace switchboard {
+
+struct AdminCall;
 
 struct ConfigPreview {
     std::string before;  // the file's text now ("" when it does not exist)
@@ -63,8 +68,9 @@ class AdminApi {
     AdminApi(Registry& registry, ConfigControl& control, const ServerStats& stats)
         : registry_(registry), control_(control), stats_(stats) {}
 
-    // The evhttp general callback for the admin listener; `arg` is the AdminApi.
-    static void onRequest(evhttp_request* request, void* arg);
+    // The admin listener's evhttp general callback, registered through
+    // CCallback<&AdminApi::handleRequest>::call with the AdminApi as its argument.
+    void handleRequest(evhttp_request* request);
 
     // Records a reload that did not come through the admin port (SIGHUP) in the journal.
     void recordReload(const std::string& call, const std::string& peer,
@@ -73,26 +79,30 @@ class AdminApi {
     const ChangeJournal& journal() const { return journal_; }
 
   private:
-    struct Call;
     struct Change;
+    using Handler = void (AdminApi::*)(AdminCall& call);
 
-    void handle(evhttp_request* request);
-    void route(Call& call);
+    // Every admin call (admin_routes.cpp): method, path pattern, handler.
+    static std::span<const Route<Handler>> routes();
 
-    void getServices(Call& call);
-    void getService(Call& call, const std::string& name);
-    void putService(Call& call, const std::string& name);
-    void deleteService(Call& call, const std::string& name);
-    void postUpstream(Call& call, const std::string& name);
-    void deleteUpstream(Call& call, const std::string& name, std::string address);
-    void seedCall(Call& call, bool add);
-    void postReload(Call& call);
-    void getConfig(Call& call);
-    void getChanges(Call& call);
-    void getMetrics(Call& call);
-
+    // admin_services.cpp: services and their upstreams, and the seed calls.
+    void getServices(AdminCall& call);
+    void getService(AdminCall& call);
+    void putService(AdminCall& call);
+    void deleteService(AdminCall& call);
+    void postUpstream(AdminCall& call);
+    void deleteUpstream(AdminCall& call);
+    void addUpstreamSeed(AdminCall& call);
+    void seedCallUsage(AdminCall& call);
     // Validates, previews (dry run) or commits a change, records it, and answers.
-    void applyChange(Call& call, Change change);
+    void applyChange(AdminCall& call, Change change);
+
+    // admin_status.cpp: health, reload, the running config, the journal, metrics.
+    void getHealth(AdminCall& call);
+    void postReload(AdminCall& call);
+    void getConfig(AdminCall& call);
+    void getChanges(AdminCall& call);
+    void getMetrics(AdminCall& call);
 
     Registry& registry_;
     ConfigControl& control_;

@@ -21,4 +21,9 @@ namespace switchboard {
 std::string unifiedDiff(std::string_view before, std::string_view after, std::string_view name,
                         int context = 3);
 
+// The name of a file in a diff's headers: its path without a leading '/', as `git diff`
+// names files, so `patch -p1` applies it from / (or the working directory);
+// "switchboard.toml" when nothing is left.
+std::string diffFileName(std::string_view path);
+
 }  // namespace switchboard

@@ -176,3 +176,11 @@ TEST(UnifiedDiff, HugeRewritesStayCorrect) {
     std::string diff = unifiedDiff(before, after, "f");
     EXPECT_EQ(applyPatch(before, diff), after);
 }
+
+TEST(DiffFileName, DropsLeadingSlashes) {
+    EXPECT_EQ(diffFileName("/etc/switchboard/switchboard.toml"),
+              "etc/switchboard/switchboard.toml");
+    EXPECT_EQ(diffFileName("//x.toml"), "x.toml");
+    EXPECT_EQ(diffFileName("relative.toml"), "relative.toml");
+    EXPECT_EQ(diffFileName("/"), "switchboard.toml");
+}

@@ -1,0 +1,200 @@
+// The handlers of services and their upstreams (REST and seed calls), and the one path every
+// change of a service takes: validate, preview or commit, journal, answer.
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "switchboard/admin/admin_api.h"
+#include "switchboard/admin/admin_call.h"
+#include "switchboard/admin/admin_json.h"
+#include "switchboard/admin/service_change.h"
+#include "switchboard/admin/unified_diff.h"
+#include "switchboard/base/json.h"
+
+namespace switchboard {
+
+// One candidate change of one service, built by a handler for applyChange.
+struct AdminApi::Change {
+    std::string service;
+    Config candidate;  // the whole config as it would be; equal to the running one for a no-op
+    int status = 200;  // answered on success
+    bool deletes_service = false;
+};
+
+void AdminApi::getServices(AdminCall& call) {
+    auto services = makeJsonArray();
+    for (const auto& pool : registry_.services())
+        appendToArray(services.get(), serviceStateJson(pool->config(), pool.get()));
+    call.reply.json(200, JsonObject().add("services", std::move(services)).release());
+}
+
+void AdminApi::getService(AdminCall& call) {
+    const std::string& name = call.service();
+    auto pool = registry_.find(name);
+    if (!pool)
+        return call.reply.error(404, "unknown service '" + name + "'");
+    call.reply.json(200, serviceStateJson(pool->config(), pool.get()));
+}
+
+void AdminApi::putService(AdminCall& call) {
+    const std::string& name = call.service();
+    auto body = call.jsonBody();
+    if (!body)
+        return;
+    auto service = parseServiceJson(name, body->get());
+    if (!service)
+        return call.reply.error(400, service.error, service.field);
+    Change change{name, registry_.config()};
+    if (ServiceConfig* existing = change.candidate.findService(name)) {
+        *existing = std::move(*service.value);
+        change.status = 200;
+    } else {
+        change.candidate.addService(std::move(*service.value));
+        change.status = 201;
+    }
+    applyChange(call, std::move(change));
+}
+
+void AdminApi::deleteService(AdminCall& call) {
+    const std::string& name = call.service();
+    Change change{name, registry_.config()};
+    auto& services = change.candidate.services;
+    auto found = std::find_if(services.begin(), services.end(),
+                              [&](const ServiceConfig& s) { return s.name == name; });
+    if (found == services.end())
+        return call.reply.error(404, "unknown service '" + name + "'");
+    services.erase(found);
+    change.deletes_service = true;
+    applyChange(call, std::move(change));
+}
+
+void AdminApi::postUpstream(AdminCall& call) {
+    const std::string& name = call.service();
+    auto body = call.jsonBody();
+    if (!body)
+        return;
+    auto request = parseUpstreamJson(body->get());
+    if (!request)
+        return call.reply.error(400, request.error, request.field);
+    Change change{name, registry_.config()};
+    ServiceConfig* service = change.candidate.findService(name);
+    if (!service)
+        return call.reply.error(404, "unknown service '" + name + "'");
+    auto& upstreams = service->upstreams;
+    auto existing = std::find_if(upstreams.begin(), upstreams.end(), [&](const UpstreamConfig& u) {
+        return u.address == request.value->address;
+    });
+    if (existing != upstreams.end()) {
+        if (request.value->weight)
+            existing->weight = *request.value->weight;
+        change.status = 200;
+    } else {
+        service->upstreams.push_back({request.value->address, request.value->weight.value_or(1)});
+        change.status = 201;
+    }
+    applyChange(call, std::move(change));
+}
+
+// DELETE /services/<service>/upstreams/<address>, and the seed call
+// POST /remove_upstream/<service>/<address>.
+void AdminApi::deleteUpstream(AdminCall& call) {
+    const std::string& name = call.service();
+    const std::string& address = call.address();
+    Change change{name, registry_.config()};
+    ServiceConfig* service = change.candidate.findService(name);
+    if (!service)
+        return call.reply.error(404, "unknown service '" + name + "'");
+    auto& upstreams = service->upstreams;
+    auto found = std::find_if(upstreams.begin(), upstreams.end(),
+                              [&](const UpstreamConfig& u) { return u.address == address; });
+    if (found == upstreams.end())
+        return call.reply.error(404, "service '" + name + "' has no upstream '" + address + "'");
+    upstreams.erase(found);
+    applyChange(call, std::move(change));
+}
+
+// POST /add_upstream/<service>/<address>, the seed call, kept exactly: it creates the service
+// (route /<service>) when there is none.
+void AdminApi::addUpstreamSeed(AdminCall& call) {
+    const std::string& name = call.service();
+    Change change{name, registry_.config()};
+    ServiceConfig* service = change.candidate.findService(name);
+    if (!service)
+        service = change.candidate.addService(makeDefaultService(name));
+    if (!service->findUpstream(call.address())) {
+        service->upstreams.push_back({call.address(), 1});
+        change.status = 201;
+    }
+    applyChange(call, std::move(change));
+}
+
+// A seed call's path with other than a service and an address after it.
+void AdminApi::seedCallUsage(AdminCall& call) {
+    call.reply.error(400, "expected /" + call.segments[0] + "/<service>/<address>");
+}
+
+void AdminApi::applyChange(AdminCall& call, Change change) {
+    const Config& running = registry_.config();
+    const bool changed = !(change.candidate == running);
+    if (changed) {
+        for (const auto& problem : checkCrossReferences(change.candidate))
+            return call.reply.error(400, problem.message);
+    }
+
+    // Copies: `running` is replaced by the commit.
+    std::optional<ServiceConfig> before;
+    if (const ServiceConfig* found = running.findService(change.service))
+        before = *found;
+    std::optional<ServiceConfig> after;
+    if (const ServiceConfig* found = change.candidate.findService(change.service))
+        after = *found;
+    // The running pool, for the upstreams' run-time state (the shared_ptr keeps it alive
+    // through the commit).
+    auto pool = registry_.find(change.service);
+    // What the call answers: the service as the change leaves it; for a deletion, as it was.
+    auto answer = [&]() {
+        const ServiceConfig& shown = change.deletes_service ? *before : *after;
+        return serviceStateJson(shown, pool.get());
+    };
+
+    if (call.dry_run) {
+        std::string diff;
+        if (changed) {
+            auto preview = control_.preview(change.candidate);
+            if (!preview)
+                return call.reply.error(httpStatusFor(preview.error().kind),
+                                        preview.error().message);
+            diff = unifiedDiff(preview->before, preview->after, diffFileName(preview->file));
+        }
+        JsonObject body(answer());
+        body.add("diff", diff);
+        return call.reply.json(change.status, body.toString());
+    }
+    if (!changed)
+        return call.reply.json(change.status, answer());
+
+    const std::string summary =
+        describeServiceChange(before ? &*before : nullptr, after ? &*after : nullptr);
+    JsonPtr deleted_state = change.deletes_service ? answer() : nullptr;
+    Status committed = control_.commit(change.candidate, summary);
+
+    ChangeRecord record;
+    record.peer = call.peer;
+    record.call = call.text;
+    record.service = change.service;
+    record.before = serviceConfigText(before ? &*before : nullptr);
+    record.after = serviceConfigText(after ? &*after : nullptr);
+    record.status = committed ? change.status : httpStatusFor(committed.error().kind);
+    record.message = committed ? summary : "refused: " + committed.error().message;
+    journal_.record(std::move(record));
+
+    if (!committed)
+        return call.reply.error(httpStatusFor(committed.error().kind), committed.error().message);
+    if (change.deletes_service)
+        return call.reply.json(change.status, std::move(deleted_state));
+    pool = registry_.find(change.service);
+    call.reply.json(change.status, serviceStateJson(pool->config(), pool.get()));
+}
+
+}  // namespace switchboard

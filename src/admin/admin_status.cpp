@@ -1,0 +1,116 @@
+// The handlers of the server as a whole: health, reload, the running config, the change
+// journal and metrics.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "switchboard/admin/admin_api.h"
+#include "switchboard/admin/admin_call.h"
+#include "switchboard/admin/metrics.h"
+#include "switchboard/admin/unified_diff.h"
+#include "switchboard/base/json.h"
+#include "switchboard/config/config_file.h"
+
+namespace switchboard {
+
+namespace {
+
+JsonPtr stringArray(const std::vector<std::string>& items) {
+    auto array = makeJsonArray();
+    for (const auto& item : items)
+        cJSON_AddItemToArray(array.get(), cJSON_CreateString(item.c_str()));
+    return array;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string text;
+    for (const auto& item : items)
+        text += (text.empty() ? "" : ", ") + item;
+    return text.empty() ? "none" : text;
+}
+
+std::string reloadSummary(const ReloadOutcome& outcome) {
+    if (!outcome.ok)
+        return "reload refused: " +
+               (outcome.errors.empty() ? "unknown error" : outcome.errors.front());
+    const ConfigDiff& diff = outcome.diff;
+    return "reloaded: services added: " + joined(diff.services_added) +
+           "; removed: " + joined(diff.services_removed) +
+           "; changed: " + joined(diff.services_changed) + "; upstreams +" +
+           std::to_string(diff.upstreams_added) + " -" + std::to_string(diff.upstreams_removed) +
+           " =" + std::to_string(diff.upstreams_kept);
+}
+
+// The answer to POST /reload: 200 with what changed, or 400 with every error.
+std::pair<int, JsonObject> reloadAnswer(const ReloadOutcome& outcome) {
+    if (!outcome.ok) {
+        std::string first = outcome.errors.empty() ? "reload failed" : outcome.errors.front();
+        JsonObject object;
+        object.add("error", "invalid config file: " + first)
+            .add("errors", stringArray(outcome.errors));
+        return {400, std::move(object)};
+    }
+    const ConfigDiff& diff = outcome.diff;
+    JsonObject upstreams;
+    upstreams.add("added", static_cast<std::uint64_t>(diff.upstreams_added))
+        .add("removed", static_cast<std::uint64_t>(diff.upstreams_removed))
+        .add("kept", static_cast<std::uint64_t>(diff.upstreams_kept));
+    JsonObject services;
+    services.add("added", stringArray(diff.services_added))
+        .add("removed", stringArray(diff.services_removed))
+        .add("changed", stringArray(diff.services_changed))
+        .add("kept", stringArray(diff.services_kept));
+    JsonObject object;
+    object.add("status", "reloaded")
+        .add("services", services.release())
+        .add("upstreams", upstreams.release());
+    return {200, std::move(object)};
+}
+
+}  // namespace
+
+void AdminApi::getHealth(AdminCall& call) {
+    call.reply.json(200, R"({"status":"ok"})");
+}
+
+void AdminApi::postReload(AdminCall& call) {
+    if (call.dry_run) {
+        ReloadOutcome outcome = control_.previewReload();
+        auto [status, body] = reloadAnswer(outcome);
+        if (outcome.ok)
+            body.add("diff", unifiedDiff(outcome.file.before, outcome.file.after,
+                                         diffFileName(outcome.file.file)));
+        return call.reply.json(status, body.toString());
+    }
+    ReloadOutcome outcome = control_.reload("POST /reload from " + call.peer);
+    recordReload(call.text, call.peer, outcome);
+    auto [status, body] = reloadAnswer(outcome);
+    call.reply.json(status, body.toString());
+}
+
+void AdminApi::recordReload(const std::string& call, const std::string& peer,
+                            const ReloadOutcome& outcome) {
+    ChangeRecord record;
+    record.peer = peer;
+    record.call = call;
+    record.status = outcome.ok ? 200 : 400;
+    record.message = reloadSummary(outcome);
+    journal_.record(std::move(record));
+}
+
+void AdminApi::getConfig(AdminCall& call) {
+    call.reply.body(200, "application/toml", renderConfig(registry_.config()));
+}
+
+void AdminApi::getChanges(AdminCall& call) {
+    auto changes = makeJsonArray();
+    for (const auto& change : journal_.newestFirst())
+        appendToArray(changes.get(), change.toJsonValue());
+    call.reply.json(200, JsonObject().add("changes", std::move(changes)).release());
+}
+
+void AdminApi::getMetrics(AdminCall& call) {
+    call.reply.body(200, kMetricsContentType, renderMetrics(registry_, stats_));
+}
+
+}  // namespace switchboard
