@@ -6,8 +6,9 @@
 
 #include <vector>
 
-#include "switchboard/proxy/client_connection.h"
+#include "switchboard/base/c_callback.h"
 #include "switchboard/base/log.h"
+#include "switchboard/proxy/client_connection.h"
 
 namespace switchboard {
 
@@ -45,7 +46,7 @@ void* Proxy::attachListener(evutil_socket_t fd) {
     // Backlog 0: the socket listens already, with ListenerSet's backlog; -1 would make
     // libevent call listen() again with 128, and a burst of connections past that waits for
     // SYN retransmits (a second or more) instead of the accept loop.
-    return evconnlistener_new(base_, onAccept, this, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+    return evconnlistener_new(base_, CCallback<&Proxy::accept>::call, this, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
                               0, fd);
 }
 
@@ -53,16 +54,15 @@ void Proxy::detachListener(void* handle) {
     evconnlistener_free(static_cast<evconnlistener*>(handle));
 }
 
-void Proxy::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int, void* arg) {
-    auto* self = static_cast<Proxy*>(arg);
-    if (self->connections_.size() >= static_cast<std::size_t>(self->settings().max_connections)) {
-        self->refuseConnection(fd);
+void Proxy::accept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int) {
+    if (connections_.size() >= static_cast<std::size_t>(settings().max_connections)) {
+        refuseConnection(fd);
         return;
     }
     evutil_make_socket_nonblocking(fd);
-    auto* connection = new ClientConnection(*self, fd, addressText(address));
-    self->connections_.insert(connection);
-    self->stats_.client_connections = self->connections_.size();
+    auto* connection = new ClientConnection(*this, fd, addressText(address));
+    connections_.insert(connection);
+    stats_.client_connections = connections_.size();
     connection->start();
 }
 

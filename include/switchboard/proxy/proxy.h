@@ -57,8 +57,7 @@ class Proxy {
     void forget(ClientConnection* connection);
 
   private:
-    static void onAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address,
-                         int length, void* arg);
+    void accept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address, int length);
     // A connection over proxy.max_connections: closed at once, and logged at most once a
     // second with the count since the last such line.
     void refuseConnection(evutil_socket_t fd);
