@@ -59,7 +59,9 @@ ClientConnection::ClientConnection(Proxy& proxy, evutil_socket_t fd, std::string
     request_.client_ip = std::move(client_ip);
 }
 
-ClientConnection::~ClientConnection() { proxy_.forget(this); }
+ClientConnection::~ClientConnection() {
+    proxy_.forget(this);
+}
 
 void ClientConnection::leaveCallback() {
     if (--callback_depth_ == 0 && closed_)
@@ -77,12 +79,13 @@ void ClientConnection::headDeadlinePassed(evutil_socket_t, short) {
 }
 
 void ClientConnection::start() {
-    head_deadline_.reset(evtimer_new(proxy_.base(),
-                                     CCallback<&ClientConnection::headDeadlinePassed>::call, this));
+    head_deadline_.reset(
+        evtimer_new(proxy_.base(), CCallback<&ClientConnection::headDeadlinePassed>::call, this));
     // Bounded input: a head larger than the limit, or pipelined requests piling up behind a
     // slow one, stop the reading instead of growing the buffer.
-    client_->setInputLimit(std::max<std::size_t>(
-        BodyRelay::kHighWater, static_cast<std::size_t>(proxy_.settings().max_header_bytes) + 4096));
+    client_->setInputLimit(
+        std::max<std::size_t>(BodyRelay::kHighWater,
+                              static_cast<std::size_t>(proxy_.settings().max_header_bytes) + 4096));
     client_->setTimeout(proxy_.settings().client_timeout_ms);
 }
 
@@ -239,8 +242,8 @@ bool ClientConnection::startNextRequest() {
         client_->send("HTTP/1.1 100 Continue\r\n\r\n", 25);
     // Waiting for the upstream is not the client idling: the client's timer restarts with
     // every byte either way, the upstream's timeouts bound the wait.
-    client_->setTimeout(std::max(settings.client_timeout_ms, settings.upstream_timeout_ms +
-                                                                 settings.connect_timeout_ms));
+    client_->setTimeout(std::max(settings.client_timeout_ms,
+                                 settings.upstream_timeout_ms + settings.connect_timeout_ms));
     exchange_.start();
     return true;
 }
@@ -289,8 +292,7 @@ void ClientConnection::respondError(int status, const std::string& body, bool cl
     request_.status = status;
     bool keep = request_.keep_alive && !close;
     response_head_.clear();
-    appendJsonResponse(status, body, keep, /*include_body=*/!request_.head_method,
-                       response_head_);
+    appendJsonResponse(status, body, keep, /*include_body=*/!request_.head_method, response_head_);
     client_->send(response_head_.data(), response_head_.size());
     request_.bytes_sent = request_.head_method ? 0 : body.size();
     recordRequest(status);

@@ -32,7 +32,9 @@ class ClientHold {
 UpstreamExchange::UpstreamExchange(Proxy& proxy, ExchangeClient& client, ProxiedRequest& request)
     : proxy_(proxy), client_(client), request_(request) {}
 
-UpstreamExchange::~UpstreamExchange() { UpstreamPool::cancelLookup(lookup_); }
+UpstreamExchange::~UpstreamExchange() {
+    UpstreamPool::cancelLookup(lookup_);
+}
 
 void UpstreamExchange::start() {
     tried_.clear();
@@ -151,7 +153,7 @@ void UpstreamExchange::tryNextUpstream() {
     if (!request_.upstream) {
         client_.respondError(502,
                              request_.serviceError(tried_.empty() ? "no upstreams available"
-                                                         : "upstream unavailable"),
+                                                                  : "upstream unavailable"),
                              !request_.body.done());
         return;
     }
@@ -211,8 +213,7 @@ void UpstreamExchange::pumpRequestBody() {
         if (bad)
             client_.respondError(400, jsonError("malformed chunked request body"), true);
         else
-            client_.respondError(
-                413, request_.serviceError("request body too large"), true);
+            client_.respondError(413, request_.serviceError("request body too large"), true);
         return;
     }
     destination.flush();
@@ -290,8 +291,7 @@ bool UpstreamExchange::startResponse() {
         break;
     }
     response_body_.startResponse(response_.framing, client_framing_, response_.content_length);
-    if (client_framing_ == HopFraming::UntilClose || !request_.body.done() ||
-        proxy_.shuttingDown())
+    if (client_framing_ == HopFraming::UntilClose || !request_.body.done() || proxy_.shuttingDown())
         request_.keep_alive = false;
     response_head_.clear();
     appendClientResponseHead({response_, client_framing_, response_body_.remaining(),
@@ -393,8 +393,8 @@ void UpstreamExchange::spliceResponseBody() {
                 source.readLater();  // the other connections' turn first
             return;
         }
-        long moved = source.spliceIn(pipe_->writeFd(),
-                                     std::min(response_body_.remaining(), kSpliceAsk));
+        long moved =
+            source.spliceIn(pipe_->writeFd(), std::min(response_body_.remaining(), kSpliceAsk));
         if (moved < 0)
             return;  // onError follows from the loop
         pipe_->bytes += static_cast<std::size_t>(moved);
@@ -430,8 +430,8 @@ void UpstreamExchange::release(bool reusable) {
 }
 
 void UpstreamExchange::failed(Failure failure) {
-    const bool stale_keep_alive = connection_ && connection_->reused &&
-                                  failure == Failure::Reset && !request_.response_started;
+    const bool stale_keep_alive = connection_ && connection_->reused && failure == Failure::Reset &&
+                                  !request_.response_started;
     release(false);
     Upstream& upstream = *request_.upstream;
     ++upstream.stats.responses[0];
@@ -454,8 +454,7 @@ void UpstreamExchange::failed(Failure failure) {
         return;
     }
     if (failure == Failure::BadResponse) {
-        client_.respondError(502, request_.serviceError("upstream unavailable"),
-                             close);
+        client_.respondError(502, request_.serviceError("upstream unavailable"), close);
         return;
     }
     if (stale_keep_alive && request_.replayable) {
