@@ -5,6 +5,8 @@
 #include <ctime>
 #include <sys/time.h>
 
+#include "switchboard/base/c_callback.h"
+
 namespace switchboard {
 
 namespace {
@@ -12,7 +14,8 @@ constexpr std::size_t kFlushBytes = 32 * 1024;
 }
 
 AccessLog::AccessLog(event_base* base)
-    : flush_timer_(event_new(base, -1, EV_PERSIST, onFlushTimer, this)) {
+    : flush_timer_(event_new(base, -1, EV_PERSIST, CCallback<&AccessLog::flushTimerFired>::call,
+                             this)) {
     timeval second{1, 0};
     event_add(flush_timer_.get(), &second);
 }
@@ -42,10 +45,6 @@ std::string AccessLog::open(const std::string& target) {
     file_ = file;
     owns_file_ = true;
     return "";
-}
-
-void AccessLog::onFlushTimer(evutil_socket_t, short, void* arg) {
-    static_cast<AccessLog*>(arg)->flush();
 }
 
 void AccessLog::flush() {

@@ -5,8 +5,8 @@
 
 #include <vector>
 
-#include "switchboard/proxy/client_connection.h"
 #include "switchboard/base/log.h"
+#include "switchboard/proxy/client_connection.h"
 
 namespace switchboard {
 

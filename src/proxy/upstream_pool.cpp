@@ -6,15 +6,11 @@
 
 #include <cstring>
 
+#include "switchboard/base/c_callback.h"
+
 namespace switchboard {
 
 namespace {
-
-struct PendingLookup {
-    event_base* base;
-    UpstreamConnectHandler* handler;
-    std::string address;
-};
 
 std::unique_ptr<UpstreamConnection> startConnection(event_base* base, const sockaddr* address,
                                                     int length, const std::string& name,
@@ -28,25 +24,32 @@ std::unique_ptr<UpstreamConnection> startConnection(event_base* base, const sock
     return connection;
 }
 
-void onLookupDone(int result, evutil_addrinfo* found, void* arg) {
-    std::unique_ptr<PendingLookup> lookup(static_cast<PendingLookup*>(arg));
-    if (result == EVUTIL_EAI_CANCEL)
-        return;  // the request that wanted it is gone
-    if (result != 0 || !found) {
-        lookup->handler->onConnectFailed("cannot resolve " + lookup->address + ": " +
-                                         evutil_gai_strerror(result));
-        return;
+// A name being resolved for a new connection. It owns itself: evdns calls done() exactly
+// once (with EVUTIL_EAI_CANCEL after a cancel), and done() deletes it.
+struct PendingLookup {
+    event_base* base;
+    UpstreamConnectHandler* handler;
+    std::string address;
+
+    void done(int result, evutil_addrinfo* found) {
+        std::unique_ptr<PendingLookup> self(this);
+        if (result == EVUTIL_EAI_CANCEL)
+            return;  // the request that wanted it is gone
+        if (result != 0 || !found) {
+            handler->onConnectFailed("cannot resolve " + address + ": " +
+                                     evutil_gai_strerror(result));
+            return;
+        }
+        auto connection = startConnection(base, found->ai_addr,
+                                          static_cast<int>(found->ai_addrlen), address, handler);
+        evutil_freeaddrinfo(found);
+        if (!connection) {
+            handler->onConnectFailed(std::string("socket: ") + std::strerror(errno));
+            return;
+        }
+        handler->onConnecting(std::move(connection));
     }
-    auto connection = startConnection(lookup->base, found->ai_addr,
-                                      static_cast<int>(found->ai_addrlen), lookup->address,
-                                      lookup->handler);
-    evutil_freeaddrinfo(found);
-    if (!connection) {
-        lookup->handler->onConnectFailed(std::string("socket: ") + std::strerror(errno));
-        return;
-    }
-    lookup->handler->onConnecting(std::move(connection));
-}
+};
 
 } // namespace
 
@@ -88,9 +91,9 @@ evdns_getaddrinfo_request* UpstreamPool::connect(const Upstream& upstream,
         hints.ai_protocol = IPPROTO_TCP;
         hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
         auto* lookup = new PendingLookup{base_, handler, upstream.name()};
-        // May call onLookupDone before returning (names in /etc/hosts, cached answers).
+        // May call done() before returning (names in /etc/hosts, cached answers).
         return evdns_getaddrinfo(dns_, address.host.c_str(), std::to_string(address.port).c_str(),
-                                 &hints, onLookupDone, lookup);
+                                 &hints, CCallback<&PendingLookup::done>::call, lookup);
     }
     auto connection = startConnection(base_, reinterpret_cast<sockaddr*>(&storage), length,
                                       upstream.name(), handler);

@@ -6,7 +6,6 @@
 
 #include "switchboard/admin/change_journal.h"
 #include "switchboard/admin/route_table.h"
-#include "switchboard/base/c_callback.h"  // the admin listener registers handleRequest with it
 #include "switchboard/base/libevent.h"
 #include "switchboard/base/result.h"
 #include "switchboard/base/stats.h"

@@ -8,6 +8,8 @@
 
 namespace switchboard {
 
+struct RequestHead;
+
 using UpstreamList = std::vector<std::shared_ptr<Upstream>>;
 
 // What a strategy may look at to choose: the time (for health), the upstreams already
@@ -40,6 +42,12 @@ class Balancer {
     virtual std::shared_ptr<Upstream> pick(const UpstreamList& upstreams,
                                            const PickContext& context) = 0;
 };
+
+// The request's own key for PickContext::hash_value under a service's `hash_key`: the value of
+// the header named by "header:NAME", or "" (absent header, or "client_ip") for the client IP.
+// The view points into `request`; a strategy that hashes nothing ignores it, so the proxy asks
+// for every request without knowing the strategy.
+std::string_view requestHashValue(std::string_view hash_key, const RequestHead& request);
 
 // One of kStrategies (config.h); anything else (a validated Config never has it) gives
 // round robin.

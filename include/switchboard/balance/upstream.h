@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "switchboard/config/config.h"
@@ -59,6 +60,36 @@ class Upstream {
     std::int64_t consecutive_failures_ = 0;
     Clock::time_point down_until_{};
     bool trial_in_progress_ = false;
+};
+
+// One request's share of Upstream::in_flight: counted from construction until release() or
+// destruction, whichever comes first, so that every way a request ends (answered, failed,
+// retried elsewhere, abandoned by the client, torn down with the proxy) gives it back exactly
+// once. It holds the upstream too, so the count never outlives the object it is in.
+class InFlightGuard {
+  public:
+    InFlightGuard() = default;
+    explicit InFlightGuard(std::shared_ptr<Upstream> upstream) : upstream_(std::move(upstream)) {
+        ++upstream_->in_flight;
+    }
+    ~InFlightGuard() { release(); }
+    InFlightGuard(InFlightGuard&& other) noexcept = default;
+    InFlightGuard& operator=(InFlightGuard&& other) noexcept {
+        if (this != &other) {
+            release();
+            upstream_ = std::move(other.upstream_);
+        }
+        return *this;
+    }
+
+    void release() {
+        if (upstream_)
+            --upstream_->in_flight;
+        upstream_.reset();
+    }
+
+  private:
+    std::shared_ptr<Upstream> upstream_;
 };
 
 } // namespace switchboard

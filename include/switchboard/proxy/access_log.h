@@ -42,7 +42,7 @@ class AccessLog {
     void flush();
 
   private:
-    static void onFlushTimer(evutil_socket_t, short, void* arg);
+    void flushTimerFired(evutil_socket_t, short) { flush(); }
     void close();
 
     std::string target_;

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "switchboard/balance/upstream.h"
+#include "switchboard/base/json.h"
+#include "switchboard/proxy/body_relay.h"
+#include "switchboard/runtime/registry.h"
+
+namespace switchboard {
+
+// The request a client connection is serving, as both of its sides see it: the client side
+// (ClientConnection) fills it from the request head, the upstream side (UpstreamExchange)
+// sends it and answers it. Strings are reused from request to request.
+struct ProxiedRequest {
+    std::string client_ip;  // the connection's, for the whole of it
+    std::string method;     // "-" until a request line was parsed (access log)
+    std::string target;
+    int minor_version = 1;
+    bool head_method = false;   // HEAD: the answer has no body
+    bool keep_alive = true;     // the client may send another request after this one
+    bool replayable = false;    // may be sent again after an upstream broke off
+    std::string upstream_head;  // the request head as the upstream gets it
+    bool needs_host = false;    // ...but for a Host line, added once the upstream is known
+    std::string hash_value;     // PickContext::hash_value
+    BodyRelay body;             // client -> upstream
+    std::shared_ptr<ServicePool> pool;
+    std::shared_ptr<Upstream> upstream;  // the one serving it, or the last one tried
+    Clock::time_point started;
+    int status = 0;
+    bool response_started = false;  // a byte of the answer may have gone out
+    std::uint64_t bytes_sent = 0;   // body bytes, for the access log
+
+    // The JSON body of an error that names the request's service.
+    std::string serviceError(const char* message) const {
+        return JsonObject().add("error", message).add("service", pool->name()).toString();
+    }
+
+    // Before a request head is looked at (keep_alive is the connection's, and stays).
+    void reset() {
+        method.assign("-");
+        target.assign("-");
+        head_method = false;
+        pool.reset();
+        upstream.reset();
+        started = Clock::now();
+        status = 0;
+        response_started = false;
+        bytes_sent = 0;
+    }
+};
+
+} // namespace switchboard
