@@ -64,7 +64,7 @@ void printErrors(const ConfigParse& parse) {
 }
 
 // Every client connection holds a descriptor, and one more while it talks to an upstream;
-// the pipes that large bodies are spliced through take two each (Proxy::kMaxPipes). The
+// the pipes that large bodies are spliced through take two each (ProxyContext::kMaxPipes). The
 // soft limit is often 1024 while the hard one is far higher (systemd: 524288), so the soft
 // limit is raised to the hard one, as nginx (worker_rlimit_nofile) and HAProxy do; a limit
 // still too low for proxy.max_connections is logged (LimitNOFILE= in the unit raises it).
@@ -78,7 +78,7 @@ void raiseOpenFileLimit(std::int64_t max_connections) {
         if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
             limit = raised;
     }
-    const auto wanted = static_cast<rlim_t>(2 * max_connections + 2 * Proxy::kMaxPipes + 100);
+    const auto wanted = static_cast<rlim_t>(2 * max_connections + 2 * ProxyContext::kMaxPipes + 100);
     if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted)
         logWarn("open file limit " + std::to_string(limit.rlim_cur) +
                 " is below what proxy.max_connections = " + std::to_string(max_connections) +

@@ -5,7 +5,7 @@
 #include "switchboard/base/c_callback.h"
 #include "switchboard/base/json.h"
 #include "switchboard/base/log.h"
-#include "switchboard/proxy/proxy.h"
+#include "switchboard/proxy/proxy_context.h"
 
 namespace switchboard {
 
@@ -54,13 +54,13 @@ struct ClientConnection::CallbackScope {
     ClientConnection* connection_;
 };
 
-ClientConnection::ClientConnection(Proxy& proxy, evutil_socket_t fd, std::string client_ip)
-    : proxy_(proxy), client_(std::make_unique<StreamSocket>(proxy.base(), fd, this)) {
+ClientConnection::ClientConnection(ProxyContext& context, evutil_socket_t fd, std::string client_ip)
+    : context_(context), client_(std::make_unique<StreamSocket>(context.base(), fd, this)) {
     request_.client_ip = std::move(client_ip);
 }
 
 ClientConnection::~ClientConnection() {
-    proxy_.forget(this);
+    context_.forget(this);
 }
 
 void ClientConnection::leaveCallback() {
@@ -80,13 +80,13 @@ void ClientConnection::headDeadlinePassed(evutil_socket_t, short) {
 
 void ClientConnection::start() {
     head_deadline_.reset(
-        evtimer_new(proxy_.base(), CCallback<&ClientConnection::headDeadlinePassed>::call, this));
+        evtimer_new(context_.base(), CCallback<&ClientConnection::headDeadlinePassed>::call, this));
     // Bounded input: a head larger than the limit, or pipelined requests piling up behind a
     // slow one, stop the reading instead of growing the buffer.
     client_->setInputLimit(
         std::max<std::size_t>(BodyRelay::kHighWater,
-                              static_cast<std::size_t>(proxy_.settings().max_header_bytes) + 4096));
-    client_->setTimeout(proxy_.settings().client_timeout_ms);
+                              static_cast<std::size_t>(context_.settings().max_header_bytes) + 4096));
+    client_->setTimeout(context_.settings().client_timeout_ms);
 }
 
 void ClientConnection::shutdownWhenIdle() {
@@ -168,7 +168,7 @@ void ClientConnection::serveInput() {
 
 bool ClientConnection::startNextRequest() {
     evbuffer* input = client_->input();
-    const auto& settings = proxy_.settings();
+    const auto& settings = context_.settings();
     // Empty lines before a request line are ignored (RFC 9112 §2.2). Dropped here, their
     // CRLFs are not taken for the end of a head.
     char two[2];
@@ -206,14 +206,14 @@ bool ClientConnection::startNextRequest() {
     request_.target.assign(head_.target);
     request_.minor_version = head_.minor_version;
     request_.head_method = head_.method == "HEAD";
-    request_.keep_alive = head_.keep_alive && !proxy_.shuttingDown();
+    request_.keep_alive = head_.keep_alive && !context_.shuttingDown();
     const HopFraming framing = requestFraming(head_.framing);
     request_.body.startRequest(framing, head_.content_length,
                                static_cast<std::uint64_t>(settings.max_request_body_bytes));
     request_.replayable = request_.body.done() && isIdempotent(request_.method);
 
     std::string_view path = head_.target.substr(0, head_.target.find('?'));
-    request_.pool = proxy_.registry().route(head_.host, path);
+    request_.pool = context_.registry().route(head_.host, path);
     if (!request_.pool) {
         std::string body = JsonObject().add("error", "no route").add("path", path).toString();
         evbuffer_drain(input, head_length);
@@ -251,7 +251,7 @@ bool ClientConnection::startNextRequest() {
 void ClientConnection::waitForNextRequest() {
     state_ = State::ReadingHead;
     request_.upstream.reset();
-    client_->setTimeout(proxy_.settings().client_timeout_ms);
+    client_->setTimeout(context_.settings().client_timeout_ms);
     serveInput();  // a pipelined request may be waiting already
 }
 
@@ -277,7 +277,7 @@ void ClientConnection::recordRequest(int status) {
     const auto& pool = request_.pool;
     if (pool)
         pool->stats().recordResponse(status, seconds);
-    AccessLog& log = proxy_.accessLog();
+    AccessLog& log = context_.accessLog();
     if (log.enabled())
         log.write({request_.client_ip, request_.method, request_.target, request_.minor_version,
                    status, request_.bytes_sent, seconds,

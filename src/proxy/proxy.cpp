@@ -31,29 +31,31 @@ std::string addressText(const sockaddr* address) {
 } // namespace
 
 Proxy::Proxy(event_base* base, evdns_base* dns, Registry& registry, ServerStats& stats)
-    : base_(base), registry_(registry), stats_(stats), pool_(base, dns), access_log_(base) {}
+    : context_(base, dns, registry, stats) {}
 
 Proxy::~Proxy() {
     // Copy first: each connection removes itself from the set as it goes.
-    std::vector<ClientConnection*> open(connections_.begin(), connections_.end());
+    std::vector<ClientConnection*> open(context_.connections().begin(),
+                                        context_.connections().end());
     for (auto* connection : open)
         delete connection;
 }
 
 std::unique_ptr<AcceptingSocket> Proxy::attachListener(evutil_socket_t fd) {
     return ConnectionListener::attach(
-        base_, fd, [this](evutil_socket_t client, const sockaddr* address) { accept(client, address); });
+        context_.base(), fd,
+        [this](evutil_socket_t client, const sockaddr* address) { accept(client, address); });
 }
 
 void Proxy::accept(evutil_socket_t fd, const sockaddr* address) {
-    if (connections_.size() >= static_cast<std::size_t>(settings().max_connections)) {
+    if (context_.connections().size() >=
+        static_cast<std::size_t>(context_.settings().max_connections)) {
         refuseConnection(fd);
         return;
     }
     evutil_make_socket_nonblocking(fd);
-    auto* connection = new ClientConnection(*this, fd, addressText(address));
-    connections_.insert(connection);
-    stats_.client_connections = connections_.size();
+    auto* connection = new ClientConnection(context_, fd, addressText(address));
+    context_.add(connection);
     connection->start();
 }
 
@@ -62,11 +64,11 @@ void Proxy::accept(evutil_socket_t fd, const sockaddr* address) {
 // timeout, and the listener never stays readable with nobody taking from it.
 void Proxy::refuseConnection(evutil_socket_t fd) {
     evutil_closesocket(fd);
-    ++stats_.client_connections_refused;
+    ++context_.stats().client_connections_refused;
     ++refused_unlogged_;
     auto now = std::chrono::steady_clock::now();
     if (now - refusal_logged_ >= std::chrono::seconds(1)) {
-        logWarn("proxy: max_connections (" + std::to_string(settings().max_connections) +
+        logWarn("proxy: max_connections (" + std::to_string(context_.settings().max_connections) +
                 ") reached: refused " + std::to_string(refused_unlogged_) + " connection" +
                 (refused_unlogged_ == 1 ? "" : "s") + " since the last such line");
         refused_unlogged_ = 0;
@@ -74,27 +76,13 @@ void Proxy::refuseConnection(evutil_socket_t fd) {
     }
 }
 
-void Proxy::forget(ClientConnection* connection) {
-    connections_.erase(connection);
-    stats_.client_connections = connections_.size();
-    if (shutting_down_ && connections_.empty() && on_drained_) {
-        auto drained = std::move(on_drained_);
-        on_drained_ = nullptr;
-        drained();
-    }
-}
-
 void Proxy::beginShutdown(std::function<void()> on_drained) {
-    shutting_down_ = true;
-    on_drained_ = std::move(on_drained);
-    std::vector<ClientConnection*> open(connections_.begin(), connections_.end());
+    context_.stopAccepting(std::move(on_drained));
+    std::vector<ClientConnection*> open(context_.connections().begin(),
+                                        context_.connections().end());
     for (auto* connection : open)
         connection->shutdownWhenIdle();
-    if (connections_.empty() && on_drained_) {
-        auto drained = std::move(on_drained_);
-        on_drained_ = nullptr;
-        drained();
-    }
+    context_.notifyIfDrained();
 }
 
 } // namespace switchboard

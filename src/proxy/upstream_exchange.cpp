@@ -4,7 +4,7 @@
 
 #include "switchboard/base/json.h"
 #include "switchboard/base/log.h"
-#include "switchboard/proxy/proxy.h"
+#include "switchboard/proxy/proxy_context.h"
 
 namespace switchboard {
 
@@ -29,8 +29,8 @@ class ClientHold {
 
 } // namespace
 
-UpstreamExchange::UpstreamExchange(Proxy& proxy, ExchangeClient& client, ProxiedRequest& request)
-    : proxy_(proxy), client_(client), request_(request) {}
+UpstreamExchange::UpstreamExchange(ProxyContext& context, ExchangeClient& client, ProxiedRequest& request)
+    : context_(context), client_(client), request_(request) {}
 
 UpstreamExchange::~UpstreamExchange() {
     UpstreamPool::cancelLookup(lookup_);
@@ -58,13 +58,13 @@ void UpstreamExchange::clientWritable() {
     if (state_ != State::ReadingBody || !upstream())
         return;
     if (pipe_) {
-        upstream()->setTimeout(proxy_.settings().upstream_timeout_ms);
+        upstream()->setTimeout(context_.settings().upstream_timeout_ms);
         spliceResponseBody();
         return;
     }
     // Below the low-water mark again: the upstream may send more.
     if (evbuffer_get_length(client_.clientSocket().output()) < BodyRelay::kLowWater) {
-        upstream()->setTimeout(proxy_.settings().upstream_timeout_ms);
+        upstream()->setTimeout(context_.settings().upstream_timeout_ms);
         upstream()->resumeReading();
     }
 }
@@ -131,7 +131,7 @@ void UpstreamExchange::onConnecting(std::unique_ptr<UpstreamConnection> connecti
     lookup_ = nullptr;
     connection_ = std::move(connection);
     state_ = State::Connecting;
-    upstream()->setTimeout(proxy_.settings().connect_timeout_ms);
+    upstream()->setTimeout(context_.settings().connect_timeout_ms);
 }
 
 void UpstreamExchange::onConnectFailed(const std::string& reason) {
@@ -163,7 +163,7 @@ void UpstreamExchange::tryNextUpstream() {
     in_flight_ = InFlightGuard(request_.upstream);
     ++upstream.requests;
 
-    if (auto idle = proxy_.pool().takeIdle(upstream)) {
+    if (auto idle = context_.pool().takeIdle(upstream)) {
         connection_ = std::move(idle);
         this->upstream()->setHandler(this);
         state_ = State::Sending;
@@ -171,13 +171,13 @@ void UpstreamExchange::tryNextUpstream() {
         return;
     }
     // onConnecting or onConnectFailed follows, maybe before connect() returns.
-    if (auto* lookup = proxy_.pool().connect(upstream, this))
+    if (auto* lookup = context_.pool().connect(upstream, this))
         lookup_ = lookup;
 }
 
 void UpstreamExchange::sendRequest() {
     StreamSocket& socket = *upstream();
-    socket.setTimeout(proxy_.settings().upstream_timeout_ms);
+    socket.setTimeout(context_.settings().upstream_timeout_ms);
     socket.setInputLimit(kHeadRead);
     const std::string& head = request_.upstream_head;
     if (request_.needs_host) {
@@ -235,7 +235,7 @@ void UpstreamExchange::pumpRequestBody() {
 bool UpstreamExchange::startResponse() {
     StreamSocket& socket = *upstream();
     evbuffer* input = socket.input();
-    const auto limit = static_cast<std::size_t>(proxy_.settings().max_header_bytes);
+    const auto limit = static_cast<std::size_t>(context_.settings().max_header_bytes);
     std::string_view bytes = headBytes(input, limit);
     if (bytes.empty())
         return false;
@@ -291,7 +291,7 @@ bool UpstreamExchange::startResponse() {
         break;
     }
     response_body_.startResponse(response_.framing, client_framing_, response_.content_length);
-    if (client_framing_ == HopFraming::UntilClose || !request_.body.done() || proxy_.shuttingDown())
+    if (client_framing_ == HopFraming::UntilClose || !request_.body.done() || context_.shuttingDown())
         request_.keep_alive = false;
     response_head_.clear();
     appendClientResponseHead({response_, client_framing_, response_body_.remaining(),
@@ -326,7 +326,7 @@ void UpstreamExchange::pumpResponseBody() {
         // pipe, in the kernel: half the copies of reading it into our memory and writing it
         // out again. The head and whatever came with it go out first, then the pipe.
         if (!pipe_ && response_body_.remaining() >= kSpliceMin) {
-            pipe_ = proxy_.pipes().acquire();  // none to spare: the body is copied
+            pipe_ = context_.pipes().acquire();  // none to spare: the body is copied
             if (pipe_)
                 source.setDirectRead(true);
         }
@@ -424,7 +424,7 @@ void UpstreamExchange::release(bool reusable) {
     if (!connection_)
         return;
     if (reusable)
-        proxy_.pool().release(std::move(connection_));
+        context_.pool().release(std::move(connection_));
     else
         connection_.reset();
 }
@@ -441,7 +441,7 @@ void UpstreamExchange::failed(Failure failure) {
         client_.abortResponse(/*record=*/true);
         return;
     }
-    const auto& settings = proxy_.settings();
+    const auto& settings = context_.settings();
     // A reused keep-alive connection that breaks before answering was most likely closed
     // by the server while idle: not the upstream's failure.
     if (!stale_keep_alive)

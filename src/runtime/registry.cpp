@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "switchboard/balance/strategies.h"
 #include "switchboard/http/http_chars.h"
 
 namespace switchboard {

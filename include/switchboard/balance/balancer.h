@@ -49,10 +49,6 @@ class Balancer {
 // for every request without knowing the strategy.
 std::string_view requestHashValue(std::string_view hash_key, const RequestHead& request);
 
-// One of kStrategies (config.h); anything else (a validated Config never has it) gives
-// round robin.
-std::unique_ptr<Balancer> makeBalancer(std::string_view strategy);
-
 // True when `a` carries less load than `b` for its weight: in_flight_a / weight_a <
 // in_flight_b / weight_b, compared as in_flight_a * weight_b < in_flight_b * weight_a so that
 // no division rounds (least_conn, random's two choices).

@@ -10,7 +10,7 @@
 
 namespace switchboard {
 
-class Proxy;
+class ProxyContext;
 
 // One client connection on the proxy port: it reads and routes the client's requests,
 // answers the ones it refuses itself, and keeps the connection alive between them. Each
@@ -23,7 +23,7 @@ class Proxy;
 // buffer is above BodyRelay::kHighWater, resuming below kLowWater.
 class ClientConnection final : public StreamSocketHandler, private ExchangeClient {
   public:
-    ClientConnection(Proxy& proxy, evutil_socket_t fd, std::string client_ip);
+    ClientConnection(ProxyContext& context, evutil_socket_t fd, std::string client_ip);
     ~ClientConnection() override;
     ClientConnection(const ClientConnection&) = delete;
     ClientConnection& operator=(const ClientConnection&) = delete;
@@ -63,7 +63,7 @@ class ClientConnection final : public StreamSocketHandler, private ExchangeClien
     void finishResponse() override;
     void abortResponse(bool record) override;
 
-    Proxy& proxy_;
+    ProxyContext& context_;
     std::unique_ptr<StreamSocket> client_;
     State state_ = State::ReadingHead;
     bool closed_ = false;
@@ -74,7 +74,7 @@ class ClientConnection final : public StreamSocketHandler, private ExchangeClien
     RequestHead head_;           // parsed; its views point into the input until drained
     std::string response_head_;  // switchboard's own answers
     ProxiedRequest request_;
-    UpstreamExchange exchange_{proxy_, *this, request_};  // after request_, which it uses
+    UpstreamExchange exchange_{context_, *this, request_};  // after request_, which it uses
 };
 
 } // namespace switchboard

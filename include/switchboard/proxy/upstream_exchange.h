@@ -13,7 +13,7 @@
 
 namespace switchboard {
 
-class Proxy;
+class ProxyContext;
 
 // What an exchange needs of the client side it serves (ClientConnection). Each call ends
 // the exchange's part in the request except the first four.
@@ -43,7 +43,7 @@ class ExchangeClient {
 // holds the upstream's in-flight count while an attempt is under way.
 class UpstreamExchange final : public UpstreamConnectHandler {
   public:
-    UpstreamExchange(Proxy& proxy, ExchangeClient& client, ProxiedRequest& request);
+    UpstreamExchange(ProxyContext& context, ExchangeClient& client, ProxiedRequest& request);
     ~UpstreamExchange() override;
     UpstreamExchange(const UpstreamExchange&) = delete;
     UpstreamExchange& operator=(const UpstreamExchange&) = delete;
@@ -93,7 +93,7 @@ class UpstreamExchange final : public UpstreamConnectHandler {
 
     StreamSocket* upstream() const { return connection_ ? connection_->socket.get() : nullptr; }
 
-    Proxy& proxy_;
+    ProxyContext& context_;
     ExchangeClient& client_;
     ProxiedRequest& request_;
     State state_ = State::None;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "switchboard/balance/consistent_hash.h"
+#include "switchboard/balance/strategies.h"
 #include "switchboard/balance/least_conn.h"
 #include "switchboard/balance/random.h"
 #include "switchboard/balance/round_robin.h"

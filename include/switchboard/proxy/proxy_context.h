@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <unordered_set>
+
+#include "switchboard/base/libevent.h"
+#include "switchboard/base/stats.h"
+#include "switchboard/net/pipe_pool.h"
+#include "switchboard/proxy/access_log.h"
+#include "switchboard/proxy/upstream_pool.h"
+#include "switchboard/runtime/registry.h"
+
+namespace switchboard {
+
+class ClientConnection;
+
+// What every connection of one proxy loop shares: the loop, the running services, the idle
+// upstream connections, the splice pipes, the access log, the set of open client connections
+// and whether the proxy is stopping. The Proxy owns it and accepts into it; ClientConnection
+// and UpstreamExchange borrow it, so the pieces of the data plane depend on this and not on
+// the Proxy that makes them.
+class ProxyContext {
+  public:
+    // Pipes for splicing bodies: 256 at most (512 file descriptors, 32 MiB of pipe buffers).
+    static constexpr std::size_t kMaxPipes = 256;
+
+    ProxyContext(event_base* base, evdns_base* dns, Registry& registry, ServerStats& stats)
+        : base_(base), registry_(registry), stats_(stats), pool_(base, dns), access_log_(base) {}
+    ProxyContext(const ProxyContext&) = delete;
+    ProxyContext& operator=(const ProxyContext&) = delete;
+
+    event_base* base() { return base_; }
+    Registry& registry() { return registry_; }
+    const ProxySettings& settings() const { return registry_.config().proxy; }
+    ServerStats& stats() { return stats_; }
+    UpstreamPool& pool() { return pool_; }
+    PipePool& pipes() { return pipes_; }
+    AccessLog& accessLog() { return access_log_; }
+
+    // The open client connections. A connection adds itself when it starts and forgets
+    // itself when it is destroyed.
+    const std::unordered_set<ClientConnection*>& connections() const { return connections_; }
+    void add(ClientConnection* connection);
+    void forget(ClientConnection* connection);
+
+    // From now on connections finish their current response and close; `on_drained` runs
+    // once, when no connection is left (see notifyIfDrained).
+    void stopAccepting(std::function<void()> on_drained);
+    bool shuttingDown() const { return shutting_down_; }
+    // Runs on_drained if the proxy is stopping and no connection is open.
+    void notifyIfDrained();
+
+  private:
+
+    event_base* base_;
+    Registry& registry_;
+    ServerStats& stats_;
+    UpstreamPool pool_;
+    PipePool pipes_{kMaxPipes};
+    AccessLog access_log_;
+    std::unordered_set<ClientConnection*> connections_;
+    bool shutting_down_ = false;
+    std::function<void()> on_drained_;
+};
+
+} // namespace switchboard
