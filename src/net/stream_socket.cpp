@@ -174,7 +174,7 @@ void StreamSocket::resumeReading() {
 void StreamSocket::setTimeout(std::int64_t ms) {
     if (ms > 0 && ms == timeout_ms_) {
         // The same timer again (every request restarts the client's): noting the time is
-        // enough, the timer moves itself on when it fires early (handleEvent).
+        // enough, the timer moves itself on when it fires early (onEvent).
         progress_ms_ = coarseNowMs();
         return;
     }
@@ -193,17 +193,13 @@ void StreamSocket::armTimer(std::int64_t ms) {
     event_add(event_.get(), &tv);
 }
 
-void StreamSocket::onEvent(evutil_socket_t, short what) {
-    handleEvent(what);
-}
-
 bool StreamSocket::failed(bool timed_out) {
     DestructionWatch watch(destroyed_);
     handler_->onError(*this, timed_out);
     return !watch.destroyed();
 }
 
-void StreamSocket::handleEvent(short what) {
+void StreamSocket::onEvent(evutil_socket_t, short what) {
     if (error_) {
         failed(false);
         return;

@@ -8,8 +8,8 @@
 //
 // Paths: the admin API decodes request targets with libevent (evhttp_uri_parse_with_flags as
 // evhttp does, then evhttp_uridecode per path segment) and checks the segments with the
-// file's own checks. The splitting itself (pathSegments in admin_api.cpp) is not exposed, so
-// this part runs the libevent calls and the checks it is made of.
+// file's own checks. The splitting itself (pathSegments in admin/admin_call.cpp) takes a live
+// evhttp_request, so this part runs the libevent calls and the checks it is made of.
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 

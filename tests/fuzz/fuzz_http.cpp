@@ -75,7 +75,7 @@ void checkUpstreamHead(std::string_view input, const RequestHead& request) {
     appendUpstreamRequestHead(
         {request, request.target, "192.0.2.1", framing, request.content_length}, head);
     if (!request.find("Host")) {
-        // What ClientConnection::sendRequest does for an HTTP/1.0 request without Host.
+        // What UpstreamExchange::sendRequest does for an HTTP/1.0 request without Host.
         head.insert(head.size() - 2, "Host: 127.0.0.1:3001\r\n");
     }
     RequestHead sent;

@@ -93,8 +93,8 @@ class StreamSocket {
     void setTimeout(std::int64_t ms);
 
   private:
+    // The one libevent callback: readable, writable and timer edges alike.
     void onEvent(evutil_socket_t, short what);
-    void handleEvent(short what);
     // Reads until EAGAIN, EOF or the input limit. False when the connection failed.
     bool readAvailable();
     bool failed(bool timed_out);
