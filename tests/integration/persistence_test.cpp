@@ -227,7 +227,12 @@ TEST_F(Persistence, CrashAtAnyInstantLeavesAValidFile) {
                 ++acknowledged;
             }
         });
-        std::this_thread::sleep_for(std::chrono::milliseconds(20 + random() % 200));
+        // The storm is under way (one change acknowledged) before the random instant is
+        // picked: on a loaded machine a fixed head start could end before the first answer.
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (acknowledged == 0 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        std::this_thread::sleep_for(std::chrono::milliseconds(random() % 200));
         switchboard->kill();
         stop = true;
         client.join();
