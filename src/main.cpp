@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include "switchboard/base/log.h"
 #include "switchboard/config/config_file.h"
 #include "switchboard/config/config_store.h"
-#include "switchboard/base/log.h"
 #include "switchboard/proxy/proxy.h"
 #include "switchboard/server/server.h"
 
@@ -78,14 +78,15 @@ void raiseOpenFileLimit(std::int64_t max_connections) {
         if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
             limit = raised;
     }
-    const auto wanted = static_cast<rlim_t>(2 * max_connections + 2 * ProxyContext::kMaxPipes + 100);
+    const auto wanted =
+        static_cast<rlim_t>(2 * max_connections + 2 * ProxyContext::kMaxPipes + 100);
     if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted)
         logWarn("open file limit " + std::to_string(limit.rlim_cur) +
                 " is below what proxy.max_connections = " + std::to_string(max_connections) +
                 " may need (" + std::to_string(wanted) + "): connections past it will fail");
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     // Until the event loop takes them over, a reload or log-reopen signal that arrives while

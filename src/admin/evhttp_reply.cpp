@@ -31,4 +31,4 @@ std::string peerAddress(evhttp_request* request) {
     return address ? address : "";
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -18,4 +18,4 @@ std::string_view requestHashValue(std::string_view hash_key, const RequestHead& 
     return field ? field->value : std::string_view();
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -15,7 +15,7 @@ std::uint64_t mix64(std::uint64_t z) {
 
 constexpr std::uint64_t kGoldenGamma = 0x9e3779b97f4a7c15ULL;
 
-} // namespace
+}  // namespace
 
 std::uint64_t hashKey(std::string_view bytes) {
     std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
@@ -91,4 +91,4 @@ std::shared_ptr<Upstream> ConsistentHashBalancer::pick(const UpstreamList& upstr
     return nullptr;  // unreachable: some candidate owns at least one point
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -37,4 +37,4 @@ std::shared_ptr<Upstream> LeastConnBalancer::pick(const UpstreamList& upstreams,
     return chosen;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

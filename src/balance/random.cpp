@@ -22,7 +22,7 @@ const std::shared_ptr<Upstream>* candidateAt(const UpstreamList& upstreams,
     return nullptr;  // unreachable while point < the candidates' total weight
 }
 
-} // namespace
+}  // namespace
 
 RandomBalancer::RandomBalancer() {
     std::random_device device;
@@ -56,4 +56,4 @@ std::shared_ptr<Upstream> RandomBalancer::pick(const UpstreamList& upstreams,
     return *first;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -19,4 +19,4 @@ std::shared_ptr<Upstream> RoundRobinBalancer::pick(const UpstreamList& upstreams
     return best;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

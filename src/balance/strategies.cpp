@@ -17,4 +17,4 @@ std::unique_ptr<Balancer> makeBalancer(std::string_view strategy) {
     return std::make_unique<RoundRobinBalancer>();
 }
 
-} // namespace switchboard
+}  // namespace switchboard

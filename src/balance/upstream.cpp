@@ -32,4 +32,4 @@ void Upstream::noteAttempt(Clock::time_point now) {
         trial_in_progress_ = true;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -38,12 +38,16 @@ std::string JsonObject::toString() const {
     return result;
 }
 
-JsonPtr makeJsonArray() { return JsonPtr(cJSON_CreateArray()); }
+JsonPtr makeJsonArray() {
+    return JsonPtr(cJSON_CreateArray());
+}
 
-void appendToArray(cJSON* array, JsonPtr item) { cJSON_AddItemToArray(array, item.release()); }
+void appendToArray(cJSON* array, JsonPtr item) {
+    cJSON_AddItemToArray(array, item.release());
+}
 
 std::string jsonError(std::string_view message) {
     return JsonObject().add("error", message).toString();
 }
 
-} // namespace switchboard
+}  // namespace switchboard

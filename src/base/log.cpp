@@ -9,7 +9,7 @@ namespace switchboard {
 namespace {
 LogLevel g_level = LogLevel::Info;
 constexpr const char* kLevelNames[] = {"error", "warn", "info", "debug"};
-} // namespace
+}  // namespace
 
 std::optional<LogLevel> parseLogLevel(std::string_view text) {
     for (int i = 0; i < 4; ++i)
@@ -18,9 +18,13 @@ std::optional<LogLevel> parseLogLevel(std::string_view text) {
     return std::nullopt;
 }
 
-void setLogLevel(LogLevel level) { g_level = level; }
+void setLogLevel(LogLevel level) {
+    g_level = level;
+}
 
-bool logEnabled(LogLevel level) { return level <= g_level; }
+bool logEnabled(LogLevel level) {
+    return level <= g_level;
+}
 
 void logMessage(LogLevel level, std::string_view message) {
     if (!logEnabled(level))
@@ -31,4 +35,4 @@ void logMessage(LogLevel level, std::string_view message) {
     std::fflush(stderr);
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -16,4 +16,4 @@ int httpStatusFor(ErrorKind kind) {
     return 500;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -50,7 +50,7 @@ class TempFile {
     bool committed_ = false;
 };
 
-} // namespace
+}  // namespace
 
 Status writeFileAtomically(const std::string& path, std::string_view contents) {
     std::string pattern = path + ".tmp.XXXXXX";
@@ -98,4 +98,4 @@ Status writeFileAtomically(const std::string& path, std::string_view contents) {
     return Ok{};
 }
 
-} // namespace switchboard
+}  // namespace switchboard

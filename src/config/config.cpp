@@ -35,9 +35,10 @@ std::size_t Config::upstreamCount() const {
 }
 
 ServiceConfig* Config::addService(ServiceConfig service) {
-    auto position = std::lower_bound(
-        services.begin(), services.end(), service.name,
-        [](const ServiceConfig& existing, const std::string& name) { return existing.name < name; });
+    auto position = std::lower_bound(services.begin(), services.end(), service.name,
+                                     [](const ServiceConfig& existing, const std::string& name) {
+                                         return existing.name < name;
+                                     });
     return &*services.insert(position, std::move(service));
 }
 
@@ -164,7 +165,7 @@ std::vector<ServiceProblem> checkCrossReferences(const Config& config) {
     return errors;
 }
 
-} // namespace switchboard
+}  // namespace switchboard
 
 namespace switchboard {
 
@@ -189,10 +190,10 @@ ConfigDiff diffConfigs(const Config& before, const Config& after) {
             diff.upstreams_removed += service.upstreams.size();
         }
     }
-    diff.listeners_changed = before.proxy.listen != after.proxy.listen ||
-                             before.admin.listen != after.admin.listen;
+    diff.listeners_changed =
+        before.proxy.listen != after.proxy.listen || before.admin.listen != after.admin.listen;
     diff.settings_changed = !(before.proxy == after.proxy) || !(before.admin == after.admin);
     return diff;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -165,7 +165,7 @@ std::optional<std::string> editInPlace(std::string_view text, const Config& orig
     return document.result();
 }
 
-} // namespace
+}  // namespace
 
 ConfigEditResult editConfigText(std::string_view original_text, const Config& original,
                                 const Config& target) {
@@ -177,4 +177,4 @@ ConfigEditResult editConfigText(std::string_view original_text, const Config& or
     return {renderConfig(target), false};
 }
 
-} // namespace switchboard
+}  // namespace switchboard

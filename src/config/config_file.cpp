@@ -27,11 +27,12 @@ class ConfigReader {
 
     ConfigParse read(const toml::table& root) {
         Config config;
-        readTable(root, "", {
-            {"proxy", [&](const toml::node& node) { readProxy(node, config.proxy); }},
-            {"admin", [&](const toml::node& node) { readAdmin(node, config.admin); }},
-            {"services", [&](const toml::node& node) { readServices(node, config); }},
-        });
+        readTable(root, "",
+                  {
+                      {"proxy", [&](const toml::node& node) { readProxy(node, config.proxy); }},
+                      {"admin", [&](const toml::node& node) { readAdmin(node, config.admin); }},
+                      {"services", [&](const toml::node& node) { readServices(node, config); }},
+                  });
         if (errors_.empty()) {
             for (auto& problem : checkCrossReferences(config)) {
                 auto where = service_positions_.find(problem.service);
@@ -106,8 +107,7 @@ class ConfigReader {
         }
         if (value->get() < min || value->get() > max) {
             error(node.source(), what + " must be from " + std::to_string(min) + " to " +
-                                     std::to_string(max) + ", not " +
-                                     std::to_string(value->get()));
+                                     std::to_string(max) + ", not " + std::to_string(value->get()));
             return;
         }
         out = value->get();
@@ -157,32 +157,44 @@ class ConfigReader {
                 readInteger(n, std::string("proxy.") + key, out, min, max);
             };
         };
-        readTable(*table, "proxy.",
-                  {
-                      {"listen", [&](const toml::node& n) { readListen(n, "proxy.listen", proxy.listen); }},
-                      {"connect_timeout_ms", integer("connect_timeout_ms", proxy.connect_timeout_ms, 1, kDay)},
-                      {"upstream_timeout_ms", integer("upstream_timeout_ms", proxy.upstream_timeout_ms, 1, kDay)},
-                      {"client_timeout_ms", integer("client_timeout_ms", proxy.client_timeout_ms, 1, kDay)},
-                      {"max_request_body_bytes", integer("max_request_body_bytes", proxy.max_request_body_bytes, 0, kMaxBytes)},
-                      {"max_header_bytes", integer("max_header_bytes", proxy.max_header_bytes, 1024, 16 << 20)},
-                      {"retries", integer("retries", proxy.retries, 0, 100)},
-                      {"max_fails", integer("max_fails", proxy.max_fails, 0, 1000)},
-                      {"fail_timeout_ms", integer("fail_timeout_ms", proxy.fail_timeout_ms, 1, kDay)},
-                      {"shutdown_timeout_ms", integer("shutdown_timeout_ms", proxy.shutdown_timeout_ms, 0, kDay)},
-                      {"max_connections", integer("max_connections", proxy.max_connections, 1, 1'000'000)},
-                      {"access_log", [&](const toml::node& n) { readString(n, "proxy.access_log", proxy.access_log); }},
-                  });
+        readTable(
+            *table, "proxy.",
+            {
+                {"listen",
+                 [&](const toml::node& n) { readListen(n, "proxy.listen", proxy.listen); }},
+                {"connect_timeout_ms",
+                 integer("connect_timeout_ms", proxy.connect_timeout_ms, 1, kDay)},
+                {"upstream_timeout_ms",
+                 integer("upstream_timeout_ms", proxy.upstream_timeout_ms, 1, kDay)},
+                {"client_timeout_ms",
+                 integer("client_timeout_ms", proxy.client_timeout_ms, 1, kDay)},
+                {"max_request_body_bytes",
+                 integer("max_request_body_bytes", proxy.max_request_body_bytes, 0, kMaxBytes)},
+                {"max_header_bytes",
+                 integer("max_header_bytes", proxy.max_header_bytes, 1024, 16 << 20)},
+                {"retries", integer("retries", proxy.retries, 0, 100)},
+                {"max_fails", integer("max_fails", proxy.max_fails, 0, 1000)},
+                {"fail_timeout_ms", integer("fail_timeout_ms", proxy.fail_timeout_ms, 1, kDay)},
+                {"shutdown_timeout_ms",
+                 integer("shutdown_timeout_ms", proxy.shutdown_timeout_ms, 0, kDay)},
+                {"max_connections",
+                 integer("max_connections", proxy.max_connections, 1, 1'000'000)},
+                {"access_log",
+                 [&](const toml::node& n) { readString(n, "proxy.access_log", proxy.access_log); }},
+            });
     }
 
     void readAdmin(const toml::node& node, AdminSettings& admin) {
         auto* table = expectTable(node, "[admin]");
         if (!table)
             return;
-        readTable(*table, "admin.",
-                  {
-                      {"listen", [&](const toml::node& n) { readListen(n, "admin.listen", admin.listen); }},
-                      {"token", [&](const toml::node& n) { readString(n, "admin.token", admin.token); }},
-                  });
+        readTable(
+            *table, "admin.",
+            {
+                {"listen",
+                 [&](const toml::node& n) { readListen(n, "admin.listen", admin.listen); }},
+                {"token", [&](const toml::node& n) { readString(n, "admin.token", admin.token); }},
+            });
     }
 
     void readServices(const toml::node& node, Config& config) {
@@ -208,16 +220,36 @@ class ConfigReader {
 
     void readService(const toml::table& table, ServiceConfig& service) {
         const std::string prefix = "services." + service.name + ".";
-        readTable(table, prefix,
-                  {
-                      {"route", [&](const toml::node& n) { readString(n, prefix + "route", service.route, checkRoute); }},
-                      {"host", [&](const toml::node& n) { readString(n, prefix + "host", service.host, checkHost); }},
-                      {"strategy", [&](const toml::node& n) { readString(n, prefix + "strategy", service.strategy, checkStrategy); }},
-                      {"strip_prefix", [&](const toml::node& n) { readBool(n, prefix + "strip_prefix", service.strip_prefix); }},
-                      {"hash_key", [&](const toml::node& n) { readString(n, prefix + "hash_key", service.hash_key, checkHashKey); }},
-                      {"upstreams", [&](const toml::node& n) { readUpstreams(n, prefix + "upstreams", service); }},
-                      {"health_check", [&](const toml::node& n) { readHealthCheck(n, prefix + "health_check", service); }},
-                  });
+        readTable(
+            table, prefix,
+            {
+                {"route",
+                 [&](const toml::node& n) {
+                     readString(n, prefix + "route", service.route, checkRoute);
+                 }},
+                {"host",
+                 [&](const toml::node& n) {
+                     readString(n, prefix + "host", service.host, checkHost);
+                 }},
+                {"strategy",
+                 [&](const toml::node& n) {
+                     readString(n, prefix + "strategy", service.strategy, checkStrategy);
+                 }},
+                {"strip_prefix",
+                 [&](const toml::node& n) {
+                     readBool(n, prefix + "strip_prefix", service.strip_prefix);
+                 }},
+                {"hash_key",
+                 [&](const toml::node& n) {
+                     readString(n, prefix + "hash_key", service.hash_key, checkHashKey);
+                 }},
+                {"upstreams",
+                 [&](const toml::node& n) { readUpstreams(n, prefix + "upstreams", service); }},
+                {"health_check",
+                 [&](const toml::node& n) {
+                     readHealthCheck(n, prefix + "health_check", service);
+                 }},
+            });
     }
 
     void readUpstreams(const toml::node& node, const std::string& what, ServiceConfig& service) {
@@ -234,7 +266,11 @@ class ConfigReader {
                 readTable(*table, what + "[].",
                           {
                               {"address", [&](const toml::node& n) { address_node = &n; }},
-                              {"weight", [&](const toml::node& n) { readInteger(n, what + "[].weight", upstream.weight, kMinWeight, kMaxWeight); }},
+                              {"weight",
+                               [&](const toml::node& n) {
+                                   readInteger(n, what + "[].weight", upstream.weight, kMinWeight,
+                                               kMaxWeight);
+                               }},
                           });
                 if (!address_node) {
                     error(item.source(), "upstream needs an address");
@@ -261,22 +297,33 @@ class ConfigReader {
         }
     }
 
-    void readHealthCheck(const toml::node& node, const std::string& what,
-                         ServiceConfig& service) {
+    void readHealthCheck(const toml::node& node, const std::string& what, ServiceConfig& service) {
         auto* table = expectTable(node, what);
         if (!table)
             return;
         HealthCheckConfig check;
         const std::string prefix = what + ".";
         constexpr std::int64_t kHour = 3'600'000;
-        readTable(*table, prefix,
-                  {
-                      {"path", [&](const toml::node& n) { readString(n, prefix + "path", check.path, checkRoute); }},
-                      {"interval_ms", [&](const toml::node& n) { readInteger(n, prefix + "interval_ms", check.interval_ms, 10, kHour); }},
-                      {"timeout_ms", [&](const toml::node& n) { readInteger(n, prefix + "timeout_ms", check.timeout_ms, 1, kHour); }},
-                      {"rise", [&](const toml::node& n) { readInteger(n, prefix + "rise", check.rise, 1, 100); }},
-                      {"fall", [&](const toml::node& n) { readInteger(n, prefix + "fall", check.fall, 1, 100); }},
-                  });
+        readTable(
+            *table, prefix,
+            {
+                {"path",
+                 [&](const toml::node& n) {
+                     readString(n, prefix + "path", check.path, checkRoute);
+                 }},
+                {"interval_ms",
+                 [&](const toml::node& n) {
+                     readInteger(n, prefix + "interval_ms", check.interval_ms, 10, kHour);
+                 }},
+                {"timeout_ms",
+                 [&](const toml::node& n) {
+                     readInteger(n, prefix + "timeout_ms", check.timeout_ms, 1, kHour);
+                 }},
+                {"rise",
+                 [&](const toml::node& n) { readInteger(n, prefix + "rise", check.rise, 1, 100); }},
+                {"fall",
+                 [&](const toml::node& n) { readInteger(n, prefix + "fall", check.fall, 1, 100); }},
+            });
         service.health_check = check;
     }
 
@@ -286,7 +333,7 @@ class ConfigReader {
     std::map<std::string, toml::source_region> service_positions_;
 };
 
-} // namespace
+}  // namespace
 
 ConfigParse parseConfigText(std::string_view text, std::string_view file_name) {
     std::string path(file_name);
@@ -316,7 +363,7 @@ std::string renderConfig(const Config& config) {
     return out;
 }
 
-} // namespace switchboard
+}  // namespace switchboard
 
 #include <cerrno>
 #include <cstring>
@@ -334,7 +381,8 @@ ConfigFileRead readConfigFile(const std::string& path) {
             result.parse.config = Config{};
             return result;
         }
-        result.parse.errors.push_back({path, 0, 0, std::string("cannot read: ") + std::strerror(error)});
+        result.parse.errors.push_back(
+            {path, 0, 0, std::string("cannot read: ") + std::strerror(error)});
         return result;
     }
     std::ostringstream buffer;
@@ -348,4 +396,4 @@ ConfigFileRead readConfigFile(const std::string& path) {
     return result;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -61,7 +61,7 @@ std::vector<TomlKeyValue> keysOf(const Part& before, const Part& after,
     return keys;
 }
 
-} // namespace
+}  // namespace
 
 std::string renderUpstream(const UpstreamConfig& upstream) {
     if (upstream.weight == 1)
@@ -134,4 +134,4 @@ std::vector<TomlKeyValue> changedKeys(const HealthCheckConfig& before,
     return keysOf(before, after);
 }
 
-} // namespace switchboard
+}  // namespace switchboard

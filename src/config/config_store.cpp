@@ -7,9 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "switchboard/base/log.h"
 #include "switchboard/config/atomic_file.h"
 #include "switchboard/config/config_edit.h"
-#include "switchboard/base/log.h"
 
 namespace switchboard {
 
@@ -82,4 +82,4 @@ Status ConfigStore::save(const Config& current, const Config& candidate) {
     return Ok{};
 }
 
-} // namespace switchboard
+}  // namespace switchboard

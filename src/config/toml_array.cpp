@@ -157,4 +157,4 @@ void ElementPerLineArray::setCommas(std::vector<Line>& lines, bool trailing_comm
         last->comma = trailing_comma;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

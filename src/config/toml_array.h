@@ -70,4 +70,4 @@ class ElementPerLineArray {
     bool trailing_comma_ = true;  // the last element is followed by a comma
 };
 
-} // namespace switchboard
+}  // namespace switchboard

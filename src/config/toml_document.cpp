@@ -36,7 +36,7 @@ std::optional<std::string> applyEdits(std::string_view text, std::vector<TextEdi
     return out;
 }
 
-} // namespace
+}  // namespace
 
 TomlDocument::TomlDocument(std::string_view text, const toml::table& root)
     : text_(text), layout_(text, root), lines_(layout_.lines()), root_(root),
@@ -318,4 +318,4 @@ std::optional<std::string> TomlDocument::result() {
     return applyEdits(text_, edits_);
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -87,4 +87,4 @@ class TomlDocument {
     bool appended_ = false;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -134,7 +134,7 @@ class KeySegmentReader {
     std::size_t& at_;
 };
 
-} // namespace
+}  // namespace
 
 bool isBlankChar(char c) {
     return c == ' ' || c == '\t' || c == '\r';
@@ -322,4 +322,4 @@ bool TomlLayout::holdsComments(const toml::array& array) const {
     return gapHoldsComment(lines_.offsetOf(array.source().end));
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -115,4 +115,4 @@ class TomlLayout {
     std::vector<HeaderLine> headers_;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

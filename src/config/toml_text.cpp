@@ -96,4 +96,4 @@ std::string tomlSection(const TomlPath& path, const std::vector<TomlKeyValue>& k
     return out;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

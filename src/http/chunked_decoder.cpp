@@ -16,7 +16,7 @@ int hexValue(char c) {
     return -1;
 }
 
-} // namespace
+}  // namespace
 
 void ChunkedDecoder::reset() {
     state_ = State::Size;
@@ -27,13 +27,13 @@ void ChunkedDecoder::reset() {
     error_.clear();
 }
 
-std::size_t ChunkedDecoder::fail(std::size_t consumed, const char *message) {
+std::size_t ChunkedDecoder::fail(std::size_t consumed, const char* message) {
     state_ = State::Failed;
     error_ = message;
     return consumed;
 }
 
-std::size_t ChunkedDecoder::feed(std::string_view input, std::vector<std::string_view> &payload) {
+std::size_t ChunkedDecoder::feed(std::string_view input, std::vector<std::string_view>& payload) {
     std::size_t pos = 0;
     const std::size_t size = input.size();
     while (pos < size) {
@@ -154,4 +154,4 @@ std::size_t ChunkedDecoder::feed(std::string_view input, std::vector<std::string
     return pos;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

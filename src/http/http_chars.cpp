@@ -11,4 +11,4 @@ bool listHasToken(std::string_view list, std::string_view token) {
     return found;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

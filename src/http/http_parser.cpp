@@ -8,8 +8,8 @@ namespace {
 
 constexpr std::size_t kInitialHeaderCapacity = 32;
 
-const HeaderField *findField(const std::vector<HeaderField> &headers, std::string_view name) {
-    for (const HeaderField &field : headers) {
+const HeaderField* findField(const std::vector<HeaderField>& headers, std::string_view name) {
+    for (const HeaderField& field : headers) {
         if (equalsIgnoreCase(field.name, name))
             return &field;
     }
@@ -29,14 +29,14 @@ struct ErrorStatus {
 constexpr ErrorStatus kRequestErrors{400, 431};
 constexpr ErrorStatus kResponseErrors{502, 502};
 
-Step fail(HttpParseError &error, int status, const char *message) {
+Step fail(HttpParseError& error, int status, const char* message) {
     error.status = status;
     error.message = message;
     return Step::Error;
 }
 
 // An unexpected byte `c` where a line was being read: names the usual suspects, else `what`.
-Step failOnByte(char c, int status, const char *what, HttpParseError &error) {
+Step failOnByte(char c, int status, const char* what, HttpParseError& error) {
     if (c == '\n')
         return fail(error, status, "bare LF in message head");
     if (c == '\0')
@@ -45,7 +45,7 @@ Step failOnByte(char c, int status, const char *what, HttpParseError &error) {
 }
 
 // At data[pos] == '\r': expects LF next and moves past both.
-Step consumeCrlf(std::string_view data, std::size_t &pos, int status, HttpParseError &error) {
+Step consumeCrlf(std::string_view data, std::size_t& pos, int status, HttpParseError& error) {
     if (pos + 1 >= data.size())
         return Step::Incomplete;
     if (data[pos + 1] != '\n')
@@ -56,8 +56,8 @@ Step consumeCrlf(std::string_view data, std::size_t &pos, int status, HttpParseE
 
 // At a byte that ended a run of allowed characters: CRLF is the line end, anything else is
 // an error described by `what`.
-Step endOfLine(std::string_view data, std::size_t &pos, int status, const char *what,
-               HttpParseError &error) {
+Step endOfLine(std::string_view data, std::size_t& pos, int status, const char* what,
+               HttpParseError& error) {
     if (pos == data.size())
         return Step::Incomplete;
     if (data[pos] == '\r')
@@ -66,8 +66,8 @@ Step endOfLine(std::string_view data, std::size_t &pos, int status, const char *
 }
 
 // Field lines from `pos` up to and including the empty line that ends the head.
-Step parseFieldLines(std::string_view data, std::size_t &pos, std::vector<HeaderField> &headers,
-                     ErrorStatus statuses, HttpParseError &error) {
+Step parseFieldLines(std::string_view data, std::size_t& pos, std::vector<HeaderField>& headers,
+                     ErrorStatus statuses, HttpParseError& error) {
     const int bad = statuses.malformed;
     for (;;) {
         if (pos == data.size())
@@ -132,10 +132,10 @@ struct FieldFacts {
     bool has_content_length = false;
     std::uint64_t content_length = 0;
     int transfer_encoding_count = 0;
-    std::string_view transfer_encoding; // the first one
-    bool te_empty_element = false;      // over all TE headers
+    std::string_view transfer_encoding;  // the first one
+    bool te_empty_element = false;       // over all TE headers
     int te_chunked_count = 0;
-    bool te_final_chunked = false; // the last element of the last TE header is chunked
+    bool te_final_chunked = false;  // the last element of the last TE header is chunked
     bool connection_close = false;
     bool connection_keep_alive = false;
     bool expect_continue = false;
@@ -143,7 +143,7 @@ struct FieldFacts {
 
 // Parses a Content-Length value into `facts`; false if it is malformed or disagrees with one
 // seen before.
-bool addContentLength(std::string_view value, FieldFacts &facts, HttpParseError &error,
+bool addContentLength(std::string_view value, FieldFacts& facts, HttpParseError& error,
                       int status) {
     return forEachListElement(value, [&](std::string_view element) {
         if (element.empty()) {
@@ -173,9 +173,9 @@ bool addContentLength(std::string_view value, FieldFacts &facts, HttpParseError 
     });
 }
 
-Step gatherFieldFacts(const std::vector<HeaderField> &headers, FieldFacts &facts, int status,
-                      HttpParseError &error) {
-    for (const HeaderField &field : headers) {
+Step gatherFieldFacts(const std::vector<HeaderField>& headers, FieldFacts& facts, int status,
+                      HttpParseError& error) {
+    for (const HeaderField& field : headers) {
         std::string_view name = field.name;
         switch (name.size()) {
         case 4:
@@ -234,7 +234,7 @@ bool isValidHost(std::string_view host) {
     return true;
 }
 
-void prepareHeaders(std::vector<HeaderField> &headers) {
+void prepareHeaders(std::vector<HeaderField>& headers) {
     headers.clear();
     if (headers.capacity() < kInitialHeaderCapacity)
         headers.reserve(kInitialHeaderCapacity);
@@ -242,8 +242,8 @@ void prepareHeaders(std::vector<HeaderField> &headers) {
 
 // The request head at the start of `data`, which the caller has already cut to the size
 // limit. `request_line_done` tells a too-long request line from too many header bytes.
-Step parseRequest(std::string_view data, RequestHead &out, std::size_t &pos,
-                  bool &request_line_done, HttpParseError &error) {
+Step parseRequest(std::string_view data, RequestHead& out, std::size_t& pos,
+                  bool& request_line_done, HttpParseError& error) {
     constexpr int bad = 400;
     pos = 0;
     request_line_done = false;
@@ -350,8 +350,8 @@ Step parseRequest(std::string_view data, RequestHead &out, std::size_t &pos,
     return Step::Ok;
 }
 
-Step parseResponse(std::string_view data, bool request_method_head, ResponseHead &out,
-                   std::size_t &pos, HttpParseError &error) {
+Step parseResponse(std::string_view data, bool request_method_head, ResponseHead& out,
+                   std::size_t& pos, HttpParseError& error) {
     constexpr int bad = 502;
     pos = 0;
 
@@ -440,18 +440,18 @@ Step parseResponse(std::string_view data, bool request_method_head, ResponseHead
     return Step::Ok;
 }
 
-} // namespace
+}  // namespace
 
-const HeaderField *RequestHead::find(std::string_view name) const {
+const HeaderField* RequestHead::find(std::string_view name) const {
     return findField(headers, name);
 }
 
-const HeaderField *ResponseHead::find(std::string_view name) const {
+const HeaderField* ResponseHead::find(std::string_view name) const {
     return findField(headers, name);
 }
 
-ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, RequestHead &out,
-                             std::size_t &head_length, HttpParseError &error) {
+ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, RequestHead& out,
+                             std::size_t& head_length, HttpParseError& error) {
     out.method = {};
     out.target = {};
     out.minor_version = 1;
@@ -485,8 +485,8 @@ ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, 
 }
 
 ParseResult parseResponseHead(std::string_view data, std::size_t max_head_bytes,
-                              bool request_method_head, ResponseHead &out, std::size_t &head_length,
-                              HttpParseError &error) {
+                              bool request_method_head, ResponseHead& out, std::size_t& head_length,
+                              HttpParseError& error) {
     out.status = 0;
     out.reason = {};
     out.minor_version = 1;
@@ -512,4 +512,4 @@ ParseResult parseResponseHead(std::string_view data, std::size_t max_head_bytes,
     return ParseResult::Error;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

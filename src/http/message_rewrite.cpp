@@ -24,9 +24,10 @@ void appendField(std::string& out, std::string_view name, std::string_view value
 
 // Names a proxy always drops: hop-by-hop by definition, or framing it writes itself.
 constexpr std::string_view kAlwaysHopByHop[] = {"connection", "keep-alive", "proxy-connection",
-                                                "te", "trailer", "transfer-encoding", "upgrade"};
+                                                "te",         "trailer",    "transfer-encoding",
+                                                "upgrade"};
 
-} // namespace
+}  // namespace
 
 std::string joinFieldValues(const std::vector<HeaderField>& headers, std::string_view name) {
     std::string joined;
@@ -82,7 +83,8 @@ void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out
         const auto& name = field.name;
         if (equalsIgnoreCase(name, "x-forwarded-for") || equalsIgnoreCase(name, "via") ||
             equalsIgnoreCase(name, "content-length") || equalsIgnoreCase(name, "expect") ||
-            equalsIgnoreCase(name, "x-forwarded-proto") || equalsIgnoreCase(name, "x-forwarded-host"))
+            equalsIgnoreCase(name, "x-forwarded-proto") ||
+            equalsIgnoreCase(name, "x-forwarded-host"))
             continue;
         if (has_connection_header ? isHopByHopField(name, request.headers)
                                   : isHopByHopField(name, {}))
@@ -160,4 +162,4 @@ void appendJsonResponse(int status, std::string_view body, bool keep_alive, bool
         out.append(body);
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -54,14 +54,14 @@ Result<evutil_socket_t> bindListeningSocket(const std::string& text) {
 }
 
 std::unique_ptr<ConnectionListener> ConnectionListener::attach(event_base* base, evutil_socket_t fd,
-                                                              OnAccept on_accept) {
+                                                               OnAccept on_accept) {
     std::unique_ptr<ConnectionListener> listener(new ConnectionListener(std::move(on_accept)));
     // Backlog 0: the socket listens already, with bindListeningSocket's backlog; -1 would make
     // libevent call listen() again with 128, and a burst of connections past that waits for
     // SYN retransmits (a second or more) instead of the accept loop.
-    listener->listener_.reset(evconnlistener_new(
-        base, CCallback<&ConnectionListener::accepted>::call, listener.get(),
-        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd));
+    listener->listener_.reset(
+        evconnlistener_new(base, CCallback<&ConnectionListener::accepted>::call, listener.get(),
+                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd));
     if (!listener->listener_)
         return nullptr;
     return listener;
@@ -71,7 +71,8 @@ void ConnectionListener::accepted(evconnlistener*, evutil_socket_t fd, sockaddr*
     on_accept_(fd, address);
 }
 
-Result<std::vector<std::string>> ListenerSet::bindMissing(const std::vector<std::string>& addresses) {
+Result<std::vector<std::string>>
+ListenerSet::bindMissing(const std::vector<std::string>& addresses) {
     std::vector<std::string> bound_now;
     for (const auto& address : addresses) {
         if (bound_.count(address))
@@ -114,4 +115,4 @@ void ListenerSet::closeAll() {
     bound_.clear();
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -53,7 +53,7 @@ bool looksLikeIPv4(std::string_view host) {
     return true;
 }
 
-} // namespace
+}  // namespace
 
 Result<HostPort> parseHostPort(std::string_view text) {
     std::string whole(text);
@@ -104,4 +104,4 @@ Result<HostPort> parseHostPort(std::string_view text) {
     return result;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

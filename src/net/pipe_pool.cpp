@@ -49,4 +49,4 @@ void PipePool::giveBack(std::unique_ptr<SplicePipe> pipe) {
     --open_;  // the unique_ptr closes it, and the bytes left in it
 }
 
-} // namespace switchboard
+}  // namespace switchboard

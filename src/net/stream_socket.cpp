@@ -27,14 +27,16 @@ std::int64_t coarseNowMs() {
     return static_cast<std::int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
 }
 
-bool wouldBlock(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
+bool wouldBlock(int error) {
+    return error == EAGAIN || error == EWOULDBLOCK || error == EINTR;
+}
 
 void setNoDelay(evutil_socket_t fd) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-} // namespace
+}  // namespace
 
 // Marks the socket's destruction for the caller up the stack while a handler runs.
 class DestructionWatch {
@@ -72,7 +74,8 @@ StreamSocket::~StreamSocket() {
 
 StreamSocket* StreamSocket::connectTo(event_base* base, const sockaddr* address, int length,
                                       StreamSocketHandler* handler) {
-    evutil_socket_t fd = ::socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    evutil_socket_t fd =
+        ::socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return nullptr;
     auto* socket = new StreamSocket(base, fd, handler);
@@ -125,8 +128,8 @@ long StreamSocket::spliceIn(int pipe_write_fd, std::size_t length) {
         return -1;
     if (eof_)
         return 0;
-    ssize_t n = ::splice(fd_, nullptr, pipe_write_fd, nullptr, length,
-                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    ssize_t n =
+        ::splice(fd_, nullptr, pipe_write_fd, nullptr, length, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n > 0)
         return n;
     if (n == 0)
@@ -140,8 +143,8 @@ long StreamSocket::spliceIn(int pipe_write_fd, std::size_t length) {
 long StreamSocket::spliceOut(int pipe_read_fd, std::size_t length) {
     if (!connected_ || error_)
         return -1;
-    ssize_t n = ::splice(pipe_read_fd, nullptr, fd_, nullptr, length,
-                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    ssize_t n =
+        ::splice(pipe_read_fd, nullptr, fd_, nullptr, length, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n > 0)
         progress_ms_ = coarseNowMs();
     if (n >= 0)
@@ -335,4 +338,4 @@ bool StreamSocket::readAvailable() {
     return true;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

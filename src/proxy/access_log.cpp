@@ -14,13 +14,15 @@ constexpr std::size_t kFlushBytes = 32 * 1024;
 }
 
 AccessLog::AccessLog(event_base* base)
-    : flush_timer_(event_new(base, -1, EV_PERSIST, CCallback<&AccessLog::flushTimerFired>::call,
-                             this)) {
+    : flush_timer_(
+          event_new(base, -1, EV_PERSIST, CCallback<&AccessLog::flushTimerFired>::call, this)) {
     timeval second{1, 0};
     event_add(flush_timer_.get(), &second);
 }
 
-AccessLog::~AccessLog() { close(); }
+AccessLog::~AccessLog() {
+    close();
+}
 
 void AccessLog::close() {
     flush();
@@ -80,4 +82,4 @@ void AccessLog::write(const Entry& entry) {
         flush();
 }
 
-} // namespace switchboard
+}  // namespace switchboard

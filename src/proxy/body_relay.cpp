@@ -27,7 +27,7 @@ std::size_t decodeChunked(evbuffer* buffer, ChunkedDecoder& decoder,
     return consumed;
 }
 
-} // namespace
+}  // namespace
 
 std::string_view headBytes(evbuffer* input, std::size_t limit) {
     std::size_t length = evbuffer_get_length(input);
@@ -157,4 +157,4 @@ BodyRelay::Step BodyRelay::untilClose(evbuffer* input, evbuffer* output) {
     return Step::More;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

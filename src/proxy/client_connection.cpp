@@ -42,7 +42,7 @@ HopFraming requestFraming(BodyFraming framing) {
     }
 }
 
-} // namespace
+}  // namespace
 
 // Keeps the connection alive while one of its callbacks runs: closeNow() inside a callback
 // only marks it closed, and the outermost callback deletes it on the way out.
@@ -83,9 +83,9 @@ void ClientConnection::start() {
         evtimer_new(context_.base(), CCallback<&ClientConnection::headDeadlinePassed>::call, this));
     // Bounded input: a head larger than the limit, or pipelined requests piling up behind a
     // slow one, stop the reading instead of growing the buffer.
-    client_->setInputLimit(
-        std::max<std::size_t>(BodyRelay::kHighWater,
-                              static_cast<std::size_t>(context_.settings().max_header_bytes) + 4096));
+    client_->setInputLimit(std::max<std::size_t>(
+        BodyRelay::kHighWater,
+        static_cast<std::size_t>(context_.settings().max_header_bytes) + 4096));
     client_->setTimeout(context_.settings().client_timeout_ms);
 }
 
@@ -318,4 +318,4 @@ void ClientConnection::abortResponse(bool record) {
     closeNow();
 }
 
-} // namespace switchboard
+}  // namespace switchboard

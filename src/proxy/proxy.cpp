@@ -28,7 +28,7 @@ std::string addressText(const sockaddr* address) {
     return text;
 }
 
-} // namespace
+}  // namespace
 
 Proxy::Proxy(event_base* base, evdns_base* dns, Registry& registry, ServerStats& stats)
     : context_(base, dns, registry, stats) {}
@@ -85,4 +85,4 @@ void Proxy::beginShutdown(std::function<void()> on_drained) {
     context_.notifyIfDrained();
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -26,4 +26,4 @@ void ProxyContext::notifyIfDrained() {
     }
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -27,9 +27,10 @@ class ClientHold {
     ExchangeClient& client_;
 };
 
-} // namespace
+}  // namespace
 
-UpstreamExchange::UpstreamExchange(ProxyContext& context, ExchangeClient& client, ProxiedRequest& request)
+UpstreamExchange::UpstreamExchange(ProxyContext& context, ExchangeClient& client,
+                                   ProxiedRequest& request)
     : context_(context), client_(client), request_(request) {}
 
 UpstreamExchange::~UpstreamExchange() {
@@ -291,7 +292,8 @@ bool UpstreamExchange::startResponse() {
         break;
     }
     response_body_.startResponse(response_.framing, client_framing_, response_.content_length);
-    if (client_framing_ == HopFraming::UntilClose || !request_.body.done() || context_.shuttingDown())
+    if (client_framing_ == HopFraming::UntilClose || !request_.body.done() ||
+        context_.shuttingDown())
         request_.keep_alive = false;
     response_head_.clear();
     appendClientResponseHead({response_, client_framing_, response_body_.remaining(),
@@ -473,4 +475,4 @@ void UpstreamExchange::failed(Failure failure) {
     client_.respondError(502, request_.serviceError("upstream unavailable"), close);
 }
 
-} // namespace switchboard
+}  // namespace switchboard

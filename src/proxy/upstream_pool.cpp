@@ -40,8 +40,8 @@ struct PendingLookup {
                                      evutil_gai_strerror(result));
             return;
         }
-        auto connection = startConnection(base, found->ai_addr,
-                                          static_cast<int>(found->ai_addrlen), address, handler);
+        auto connection = startConnection(base, found->ai_addr, static_cast<int>(found->ai_addrlen),
+                                          address, handler);
         evutil_freeaddrinfo(found);
         if (!connection) {
             handler->onConnectFailed(std::string("socket: ") + std::strerror(errno));
@@ -51,7 +51,7 @@ struct PendingLookup {
     }
 };
 
-} // namespace
+}  // namespace
 
 UpstreamPool::UpstreamPool(event_base* base, evdns_base* dns) : base_(base), dns_(dns) {}
 
@@ -132,4 +132,4 @@ void UpstreamPool::dropIdle(StreamSocket& socket) {
     }
 }
 
-} // namespace switchboard
+}  // namespace switchboard

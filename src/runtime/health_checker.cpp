@@ -28,7 +28,7 @@ const char* describe(int error) {
     }
 }
 
-} // namespace
+}  // namespace
 
 // The check of one upstream of one service: a timer that starts a GET, a deadline that
 // ends it, and the rise/fall counters. Owned by the HealthChecker; holds the upstream
@@ -220,4 +220,4 @@ void HealthChecker::reconcile(const Registry& registry) {
     probes_ = std::move(next);
 }
 
-} // namespace switchboard
+}  // namespace switchboard

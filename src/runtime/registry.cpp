@@ -31,7 +31,7 @@ std::string_view hostWithoutPort(std::string_view host) {
     return colon == std::string_view::npos ? host : host.substr(0, colon);
 }
 
-} // namespace
+}  // namespace
 
 void Registry::apply(const Config& next) {
     std::map<std::string, std::map<std::string, std::shared_ptr<Upstream>>> existing;
@@ -61,7 +61,8 @@ void Registry::apply(const Config& next) {
         auto& service_stats = stats[service.name];
         if (!service_stats)
             service_stats = std::make_shared<ServiceStats>();
-        pools.push_back(std::make_shared<ServicePool>(service, std::move(upstreams), service_stats));
+        pools.push_back(
+            std::make_shared<ServicePool>(service, std::move(upstreams), service_stats));
     }
     // Whatever is left was removed: requests already on it finish, no new ones start.
     for (auto& [service, upstreams] : existing)
@@ -102,4 +103,4 @@ std::shared_ptr<ServicePool> Registry::find(std::string_view name) const {
     return nullptr;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -49,7 +49,7 @@ void notifyReloadDone(const Config& running, const ReloadOutcome& outcome) {
     systemd::ready(systemd::statusText(running.services.size(), running.upstreamCount(), error));
 }
 
-} // namespace
+}  // namespace
 
 namespace {
 
@@ -63,17 +63,17 @@ event_base* newEventBase() {
     return base ? base : event_base_new();
 }
 
-} // namespace
+}  // namespace
 
 Server::Server(ConfigStore store, Config initial)
-    : base_(newEventBase()),
-      dns_(evdns_base_new(base_.get(), EVDNS_BASE_INITIALIZE_NAMESERVERS)),
+    : base_(newEventBase()), dns_(evdns_base_new(base_.get(), EVDNS_BASE_INITIALIZE_NAMESERVERS)),
       store_(std::move(store)) {
     // Signal handling is in place before anything is bound (SPEC §7): a SIGHUP during
     // start-up must never kill the process. libevent's signal events only note the signal
     // in the handler and run our code from the loop.
     for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) {
-        signal_events_.emplace_back(evsignal_new(base_.get(), signal_number, CCallback<&Server::onSignalEvent>::call, this));
+        signal_events_.emplace_back(evsignal_new(base_.get(), signal_number,
+                                                 CCallback<&Server::onSignalEvent>::call, this));
         event_add(signal_events_.back().get(), nullptr);
     }
     std::signal(SIGPIPE, SIG_IGN);
@@ -215,7 +215,8 @@ ReloadOutcome Server::previewReload() {
     ReloadOutcome outcome;
     ConfigFileRead read = readConfigFile(store_.path());
     if (read.missing)
-        read.parse.errors.push_back({store_.path(), 0, 0, "cannot read: No such file or directory"});
+        read.parse.errors.push_back(
+            {store_.path(), 0, 0, "cannot read: No such file or directory"});
     if (read.missing || !read.parse.config) {
         for (const auto& error : read.parse.errors)
             outcome.errors.push_back(error.toString());
@@ -278,4 +279,4 @@ ReloadOutcome Server::reload(const std::string& cause) {
     return outcome;
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -20,7 +20,10 @@ TEST(CommandLine, CheckAcceptsAGoodFile) {
     auto result = runSwitchboard({"--check", "-c", kData + "/good/full.toml"});
     EXPECT_EQ(result.status, 0) << result.err;
     EXPECT_EQ(result.out, "switchboard: " + kData + "/good/full.toml: ok\n");
-    EXPECT_EQ(runSwitchboard({"-t", "-c", std::string(SWITCHBOARD_SOURCE_DIR) + "/etc/switchboard.toml"}).status, 0);
+    EXPECT_EQ(
+        runSwitchboard({"-t", "-c", std::string(SWITCHBOARD_SOURCE_DIR) + "/etc/switchboard.toml"})
+            .status,
+        0);
 }
 
 TEST(CommandLine, CheckReportsFileLineColumnForABadFile) {
@@ -36,7 +39,9 @@ TEST(CommandLine, CheckReportsEveryError) {
     writeFile(dir.file("many.toml"), "[proxy]\nretires = 1\n[services.a]\nroute = \"x\"\n");
     auto result = runSwitchboard({"--check", "--config", dir.file("many.toml")});
     EXPECT_EQ(result.status, 1);
-    EXPECT_NE(result.err.find(dir.file("many.toml") + ":2:1: unknown key 'proxy.retires'"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find(dir.file("many.toml") + ":2:1: unknown key 'proxy.retires'"),
+              std::string::npos)
+        << result.err;
     EXPECT_NE(result.err.find(dir.file("many.toml") + ":4:9: "), std::string::npos) << result.err;
 }
 
@@ -68,7 +73,8 @@ TEST(CommandLine, UsageErrorsExitWith2) {
 TEST(CommandLine, InvalidConfigAtStartExitsWith1) {
     auto result = runSwitchboard({"-c", kData + "/bad/unknown_proxy_key.toml"});
     EXPECT_EQ(result.status, 1);
-    EXPECT_NE(result.err.find(":3:1: unknown key 'proxy.retires'"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find(":3:1: unknown key 'proxy.retires'"), std::string::npos)
+        << result.err;
 }
 
 TEST(CommandLine, ListenerThatCannotBeBoundExitsWith3) {
@@ -120,8 +126,8 @@ TEST(CommandLine, SighupDuringStartUpNeverKillsTheProcess) {
     int proxy_port = freePort(), admin_port = freePort();
     std::string text = configHead(proxy_port, admin_port);
     for (int i = 0; i < 300; ++i)  // a bigger file: more time to hit the start-up window
-        text += "\n[services.s" + std::to_string(i) + "]\nupstreams = [\"127.0.0.1:" +
-                std::to_string(1000 + i) + "\"]\n";
+        text += "\n[services.s" + std::to_string(i) +
+                "]\nupstreams = [\"127.0.0.1:" + std::to_string(1000 + i) + "\"]\n";
     writeFile(dir.file("s.toml"), text);
     for (int round = 0; round < 5; ++round) {
         // The moments before main() are fork's and exec's, not switchboard's: SIGHUP is held
@@ -148,8 +154,9 @@ TEST(CommandLine, SighupDuringStartUpNeverKillsTheProcess) {
         ::kill(pid, SIGHUP);  // and one when it runs: a reload, not a death
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         int status = 0;
-        EXPECT_EQ(waitpid(pid, &status, WNOHANG), 0) << "round " << round << ": died of signal "
-                                                      << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        EXPECT_EQ(waitpid(pid, &status, WNOHANG), 0)
+            << "round " << round << ": died of signal "
+            << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
         ::kill(pid, SIGTERM);
         waitpid(pid, &status, 0);
         EXPECT_TRUE(WIFEXITED(status)) << "round " << round;

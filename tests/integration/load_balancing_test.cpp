@@ -105,7 +105,7 @@ struct SwitchableHealth {
     }
 };
 
-} // namespace
+}  // namespace
 
 TEST_F(LoadBalancing, WeightsThreeToOneSplitExactlyWithRoundRobinAndLeastConn) {
     UpstreamServer a("a"), b("b");

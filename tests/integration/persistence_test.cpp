@@ -30,11 +30,13 @@ std::vector<std::string> commentLines(const std::string& text) {
 
 switchboard::Config parseOrFail(const std::string& text) {
     auto parse = switchboard::parseConfigText(text, "on-disk.toml");
-    EXPECT_TRUE(parse.config) << (parse.errors.empty() ? "" : parse.errors[0].toString()) << "\n" << text;
+    EXPECT_TRUE(parse.config) << (parse.errors.empty() ? "" : parse.errors[0].toString()) << "\n"
+                              << text;
     return parse.config ? *parse.config : switchboard::Config{};
 }
 
-std::vector<std::string> upstreamsOf(const switchboard::Config& config, const std::string& service) {
+std::vector<std::string> upstreamsOf(const switchboard::Config& config,
+                                     const std::string& service) {
     std::vector<std::string> addresses;
     if (auto* found = config.findService(service))
         for (const auto& upstream : found->upstreams)
@@ -55,8 +57,8 @@ class Persistence : public ::testing::Test {
 
     void start(const std::string& text, long file_size_limit = -1) {
         writeFile(path(), text);
-        switchboard = std::make_unique<SwitchboardProcess>(path(), proxy_port, admin_port,
-                                                           std::vector<std::string>{}, file_size_limit);
+        switchboard = std::make_unique<SwitchboardProcess>(
+            path(), proxy_port, admin_port, std::vector<std::string>{}, file_size_limit);
         ASSERT_TRUE(switchboard->started()) << switchboard->log();
     }
 
@@ -68,7 +70,7 @@ class Persistence : public ::testing::Test {
     std::unique_ptr<SwitchboardProcess> switchboard;
 };
 
-} // namespace
+}  // namespace
 
 TEST_F(Persistence, ChangesAreWrittenBackKeepingEveryComment) {
     UpstreamServer one("one"), two("two"), three("three");
@@ -82,18 +84,22 @@ TEST_F(Persistence, ChangesAreWrittenBackKeepingEveryComment) {
 
     std::string saved = readFile(path());
     auto config = parseOrFail(saved);
-    EXPECT_EQ(upstreamsOf(config, "apiA"), (std::vector<std::string>{one.address(), three.address()}));
+    EXPECT_EQ(upstreamsOf(config, "apiA"),
+              (std::vector<std::string>{one.address(), three.address()}));
     EXPECT_EQ(upstreamsOf(config, "newsvc"), (std::vector<std::string>{one.address()}));
     ASSERT_NE(config.findService("newsvc"), nullptr);
     EXPECT_EQ(config.findService("newsvc")->route, "/newsvc");
     for (const auto& comment : commentLines(original)) {
-        if (comment.find("upstreams = []") != std::string::npos && comment.find("apiB") == std::string::npos &&
+        if (comment.find("upstreams = []") != std::string::npos &&
+            comment.find("apiB") == std::string::npos &&
             comment.find("nothing yet") == std::string::npos)
             continue;
         EXPECT_NE(saved.find(comment), std::string::npos) << "lost: " << comment << "\n" << saved;
     }
-    EXPECT_NE(saved.find("# a comment inside the table of the service being changed"), std::string::npos);
-    EXPECT_NE(saved.find("upstreams = [] # nothing yet"), std::string::npos);  // untouched service: byte for byte
+    EXPECT_NE(saved.find("# a comment inside the table of the service being changed"),
+              std::string::npos);
+    EXPECT_NE(saved.find("upstreams = [] # nothing yet"),
+              std::string::npos);  // untouched service: byte for byte
 
     // A restart on the same file serves the same upstreams.
     switchboard.reset();
@@ -138,7 +144,8 @@ TEST_F(Persistence, RemovedFileIsAnOperatorChange) {
 
 TEST_F(Persistence, OperatorEditIsNeverOverwritten) {
     start(commentedConfig());
-    std::string edited = readFile(path()) + "\n[services.fromops]\nupstreams = [\"127.0.0.1:4000\"]\n";
+    std::string edited =
+        readFile(path()) + "\n[services.fromops]\nupstreams = [\"127.0.0.1:4000\"]\n";
     writeFile(path(), edited);
 
     auto refused = switchboard->admin("POST", "/add_upstream/apiA/127.0.0.1:3001");
@@ -163,7 +170,8 @@ TEST_F(Persistence, SaveFailureRefusesTheChange_DirectoryGone) {
 
     auto refused = switchboard->admin("POST", "/add_upstream/apiA/127.0.0.1:3002");
     EXPECT_EQ(refused.status, 500);
-    EXPECT_NE(JsonDoc(refused.body)["error"].str().find("does not exist"), std::string::npos) << refused.body;
+    EXPECT_NE(JsonDoc(refused.body)["error"].str().find("does not exist"), std::string::npos)
+        << refused.body;
     auto removal = switchboard->admin("POST", "/remove_upstream/apiA/" + one.address());
     EXPECT_EQ(removal.status, 500);
     // The running state is unchanged: still exactly one upstream, still serving.
@@ -239,7 +247,8 @@ TEST_F(Persistence, CrashAtAnyInstantLeavesAValidFile) {
         int acked = acknowledged.load();
         auto on_disk = upstreamsOf(parseOrFail(readFile(path())), "apiA");
         bool acked_state = on_disk == states[acked];
-        bool in_flight_state = acked + 1 < static_cast<int>(states.size()) && on_disk == states[acked + 1];
+        bool in_flight_state =
+            acked + 1 < static_cast<int>(states.size()) && on_disk == states[acked + 1];
         auto show = [](const std::vector<std::string>& list) {
             std::string text;
             for (const auto& item : list)
@@ -248,7 +257,8 @@ TEST_F(Persistence, CrashAtAnyInstantLeavesAValidFile) {
         };
         EXPECT_TRUE(acked_state || in_flight_state)
             << "round " << round << " after " << acked << " changes: on disk [" << show(on_disk)
-            << "], acknowledged [" << show(states[acked]) << "]\n" << readFile(path());
+            << "], acknowledged [" << show(states[acked]) << "]\n"
+            << readFile(path());
         EXPECT_GT(acked, 0) << "round " << round;
         switchboard.reset();
     }

@@ -13,8 +13,8 @@ class ProxyForwarding : public ::testing::Test {
   protected:
     void start(const std::string& services) {
         writeFile(dir.file("switchboard.toml"), configHead(proxy_port, admin_port) + services);
-        switchboard = std::make_unique<SwitchboardProcess>(dir.file("switchboard.toml"),
-                                                           proxy_port, admin_port);
+        switchboard = std::make_unique<SwitchboardProcess>(dir.file("switchboard.toml"), proxy_port,
+                                                           admin_port);
         ASSERT_TRUE(switchboard->started()) << switchboard->log();
     }
 
@@ -32,7 +32,7 @@ class ProxyForwarding : public ::testing::Test {
     std::unique_ptr<SwitchboardProcess> switchboard;
 };
 
-} // namespace
+}  // namespace
 
 TEST_F(ProxyForwarding, StrictAlternationAcrossTwoAndThreeUpstreams) {
     UpstreamServer a("a"), b("b"), c("c");
@@ -78,7 +78,8 @@ TEST_F(ProxyForwarding, HostSpecificServiceWinsOnEqualRoute) {
     start(service("any", {&any}, "route = \"/app\"\n") +
           service("example", {&example}, "route = \"/app\"\nhost = \"example.com\"\n"));
     EXPECT_EQ(switchboard->proxy("GET", "/app", "", {{"Host", "example.com"}}).body, "example");
-    EXPECT_EQ(switchboard->proxy("GET", "/app", "", {{"Host", "EXAMPLE.com:8080"}}).body, "example");
+    EXPECT_EQ(switchboard->proxy("GET", "/app", "", {{"Host", "EXAMPLE.com:8080"}}).body,
+              "example");
     EXPECT_EQ(switchboard->proxy("GET", "/app", "", {{"Host", "other.org"}}).body, "any");
 }
 
@@ -91,8 +92,7 @@ TEST_F(ProxyForwarding, HostOnlyServiceIsNotReachableFromOtherHosts) {
 
 TEST_F(ProxyForwarding, PathAndQueryForwardedUnchangedOrStripped) {
     UpstreamServer kept("kept"), stripped("stripped");
-    start(service("kept", {&kept}) +
-          service("stripped", {&stripped}, "strip_prefix = true\n"));
+    start(service("kept", {&kept}) + service("stripped", {&stripped}, "strip_prefix = true\n"));
     switchboard->proxy("GET", "/kept/a/b?x=1&y=%20");
     switchboard->proxy("GET", "/stripped/a/b?x=1");
     switchboard->proxy("GET", "/stripped");
@@ -109,21 +109,20 @@ TEST_F(ProxyForwarding, PathAndQueryForwardedUnchangedOrStripped) {
 TEST_F(ProxyForwarding, RequestHeadersSeenByTheUpstream) {
     UpstreamServer up("up");
     start(service("svc", {&up}));
-    auto response = switchboard->proxy(
-        "GET", "/svc", "",
-        {{"Host", "shop.example:6188"},
-         {"X-Custom", "kept"},
-         {"X-Forwarded-For", "10.1.1.1"},
-         {"X-Forwarded-For", "10.2.2.2, 10.3.3.3"},
-         {"Via", "1.0 edge"},
-         {"X-Forwarded-Proto", "https"},
-         {"X-Forwarded-Host", "spoofed"},
-         {"Connection", "keep-alive, X-Drop-Me"},
-         {"X-Drop-Me", "secret"},
-         {"Keep-Alive", "timeout=5"},
-         {"Proxy-Connection", "keep-alive"},
-         {"TE", "trailers"},
-         {"Upgrade", "websocket"}});
+    auto response = switchboard->proxy("GET", "/svc", "",
+                                       {{"Host", "shop.example:6188"},
+                                        {"X-Custom", "kept"},
+                                        {"X-Forwarded-For", "10.1.1.1"},
+                                        {"X-Forwarded-For", "10.2.2.2, 10.3.3.3"},
+                                        {"Via", "1.0 edge"},
+                                        {"X-Forwarded-Proto", "https"},
+                                        {"X-Forwarded-Host", "spoofed"},
+                                        {"Connection", "keep-alive, X-Drop-Me"},
+                                        {"X-Drop-Me", "secret"},
+                                        {"Keep-Alive", "timeout=5"},
+                                        {"Proxy-Connection", "keep-alive"},
+                                        {"TE", "trailers"},
+                                        {"Upgrade", "websocket"}});
     ASSERT_EQ(response.status, 200);
     ASSERT_EQ(up.requestCount(), 1);
     auto seen = up.requests()[0];
@@ -227,7 +226,8 @@ TEST_F(ProxyForwarding, HostIsAlwaysPassedOnExactlyOnce) {
     start(service("svc", {&up}));
     HttpConnection connection("127.0.0.1", proxy_port);
     EXPECT_EQ(connection.raw("GET /svc HTTP/1.1\r\nHost:\r\n\r\n").status, 200);
-    EXPECT_EQ(connection.raw("GET /svc HTTP/1.1\r\nHost: h\r\nConnection: host\r\n\r\n").status, 200);
+    EXPECT_EQ(connection.raw("GET /svc HTTP/1.1\r\nHost: h\r\nConnection: host\r\n\r\n").status,
+              200);
     auto seen = up.requests();
     ASSERT_EQ(seen.size(), 2u);
     EXPECT_EQ(seen[0].headerCount("Host"), 1);  // the empty one, not a second of ours

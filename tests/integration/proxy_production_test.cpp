@@ -1,7 +1,7 @@
 // Issue 4: the proxy path under the conditions of production: big and slow transfers,
 // clients and upstreams that go away, limits, timeouts, logs and stopping.
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -87,7 +87,7 @@ bool matchesPattern(const std::string& body, std::uint64_t expected_size) {
     return true;
 }
 
-} // namespace
+}  // namespace
 
 TEST_F(ProxyProduction, LargeResponseArrivesComplete) {
     constexpr std::uint64_t kSize = 64ull << 20;
@@ -139,9 +139,10 @@ TEST_F(ProxyProduction, SlowClientCostsBoundedMemory) {
         peak = std::max(peak, switchboard->residentKiB());
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    EXPECT_GT(received, 100u * 1024);       // it was being served...
-    EXPECT_LT(received, kSize / 4);         // ...slowly
-    EXPECT_LT(peak, 100 * 1024) << "VmRSS peaked at " << peak << " KiB (started at " << before << ")";
+    EXPECT_GT(received, 100u * 1024);  // it was being served...
+    EXPECT_LT(received, kSize / 4);    // ...slowly
+    EXPECT_LT(peak, 100 * 1024) << "VmRSS peaked at " << peak << " KiB (started at " << before
+                                << ")";
     EXPECT_LT(peak - before, 20 * 1024) << "VmRSS grew by " << (peak - before) << " KiB";
 }
 
@@ -186,7 +187,8 @@ TEST_F(ProxyProduction, SlowUpstreamStreamOutlastsTheClientTimeout) {
     auto response = switchboard->proxy("GET", "/files/stream");
     ASSERT_EQ(response.status, 200) << response.error;
     EXPECT_TRUE(matchesPattern(response.body, kSize))
-        << "got " << response.body.size() << " of " << kSize << "\n" << switchboard->log();
+        << "got " << response.body.size() << " of " << kSize << "\n"
+        << switchboard->log();
 }
 
 TEST_F(ProxyProduction, ClientGoneMidDownloadClosesTheUpstreamAndServesTheNext) {
@@ -242,7 +244,8 @@ TEST_F(ProxyProduction, UpstreamCutOffMidBodyClosesTheClientConnection) {
     EXPECT_NE(received.find("Content-Length: " + std::to_string(kPromised)), std::string::npos);
     std::string body = received.substr(body_start + 4);
     EXPECT_TRUE(matchesPattern(body, kSent)) << "got " << body.size() << " of " << kSent;
-    EXPECT_NE(switchboard->log().find("failed mid-response"), std::string::npos) << switchboard->log();
+    EXPECT_NE(switchboard->log().find("failed mid-response"), std::string::npos)
+        << switchboard->log();
     EXPECT_EQ(switchboard->proxy("GET", "/files/small").body, "small");
 }
 
@@ -365,8 +368,10 @@ TEST_F(ProxyProduction, BodyOverTheLimitGets413) {
     EXPECT_EQ(switchboard->proxy("POST", "/svc", std::string(1000, 'x')).status, 200);
     // Chunked bodies are counted as they arrive.
     HttpConnection connection("127.0.0.1", proxy_port);
-    auto chunked = connection.raw("POST /svc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                  "3e8\r\n" + std::string(1000, 'y') + "\r\n5\r\nyyyyy\r\n0\r\n\r\n");
+    auto chunked =
+        connection.raw("POST /svc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "3e8\r\n" +
+                       std::string(1000, 'y') + "\r\n5\r\nyyyyy\r\n0\r\n\r\n");
     EXPECT_EQ(chunked.status, 413);
     EXPECT_EQ(up.requestCount(), 1);
 }
@@ -388,8 +393,9 @@ TEST_F(ProxyProduction, ChunkedRequestBodyIsReframed) {
     });
     start(service("svc", {up.address()}));
     HttpConnection connection("127.0.0.1", proxy_port);
-    auto response = connection.raw("POST /svc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                   "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n");
+    auto response =
+        connection.raw("POST /svc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n");
     EXPECT_EQ(response.status, 200);
     EXPECT_EQ(response.body, "hello world");
     ASSERT_EQ(up.requestCount(), 1);
@@ -430,7 +436,7 @@ TEST_F(ProxyProduction, AccessLogHasEveryFieldAndReopensOnSigusr1) {
     EXPECT_NE(log.find(" svc " + up.address() + "\n"), std::string::npos) << log;
     EXPECT_NE(log.find("\"GET /nowhere HTTP/1.1\" 404 "), std::string::npos) << log;
     EXPECT_NE(log.find(" - -\n"), std::string::npos) << log;  // no service, no upstream
-    EXPECT_EQ(log.find("Z 127.0.0.1"), 23u) << log;          // ISO-8601 UTC time first
+    EXPECT_EQ(log.find("Z 127.0.0.1"), 23u) << log;           // ISO-8601 UTC time first
 
     std::filesystem::rename(log_path, log_path + ".1");
     switchboard->signal(SIGUSR1);
@@ -444,9 +450,8 @@ TEST_F(ProxyProduction, AccessLogHasEveryFieldAndReopensOnSigusr1) {
 TEST_F(ProxyProduction, IPv6ListenerAndUpstream) {
     UpstreamServer six("six", nullptr, 0, /*ipv6=*/true);
     int v6_port = freePort();
-    start(service("svc", {six.address()}),
-          "listen = [\"127.0.0.1:" + std::to_string(proxy_port) + "\", \"[::1]:" +
-              std::to_string(v6_port) + "\"]\n");
+    start(service("svc", {six.address()}), "listen = [\"127.0.0.1:" + std::to_string(proxy_port) +
+                                               "\", \"[::1]:" + std::to_string(v6_port) + "\"]\n");
     HttpConnection over_v6("::1", v6_port);
     auto response = over_v6.request("GET", "/svc");
     EXPECT_EQ(response.status, 200) << response.error;

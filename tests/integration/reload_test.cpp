@@ -49,7 +49,7 @@ class Reload : public ::testing::Test {
     std::unique_ptr<SwitchboardProcess> switchboard;
 };
 
-} // namespace
+}  // namespace
 
 TEST_F(Reload, GoodEditIsServedWithoutFailingAConcurrentLoad) {
     UpstreamServer a("a"), b("b");
@@ -65,9 +65,9 @@ TEST_F(Reload, GoodEditIsServedWithoutFailingAConcurrentLoad) {
         }
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    writeFile(path(), config("\n[services.svc]\nupstreams = [\"" + a.address() + "\", \"" +
-                             b.address() + "\"]\n\n[services.fresh]\nupstreams = [\"" +
-                             b.address() + "\"]\n"));
+    writeFile(path(),
+              config("\n[services.svc]\nupstreams = [\"" + a.address() + "\", \"" + b.address() +
+                     "\"]\n\n[services.fresh]\nupstreams = [\"" + b.address() + "\"]\n"));
     auto signalled = std::chrono::steady_clock::now();
     switchboard->signal(SIGHUP);
     bool fresh_served = false;
@@ -109,8 +109,8 @@ TEST_F(Reload, BadFilesKeepTheOldConfigAndLogLineAndColumn) {
         writeFile(path(), bad.text);
         sighup();
         EXPECT_TRUE(switchboard->running());
-        EXPECT_NE(switchboard->log().find(bad.expected), std::string::npos)
-            << bad.expected << "\n" << switchboard->log();
+        EXPECT_NE(switchboard->log().find(bad.expected), std::string::npos) << bad.expected << "\n"
+                                                                            << switchboard->log();
         EXPECT_EQ(switchboard->proxy("GET", "/svc").body, "a");
         // POST /reload answers the same errors as JSON.
         auto reload = switchboard->admin("POST", "/reload");
@@ -130,8 +130,9 @@ TEST_F(Reload, BadFilesKeepTheOldConfigAndLogLineAndColumn) {
 TEST_F(Reload, SummaryNamesWhatChanged) {
     start(config("\n[services.keep]\nupstreams = [\"127.0.0.1:1001\"]\n"
                  "\n[services.gone]\nupstreams = [\"127.0.0.1:1002\"]\n"));
-    writeFile(path(), config("\n[services.keep]\nupstreams = [\"127.0.0.1:1001\", \"127.0.0.1:1003\"]\n"
-                             "\n[services.fresh]\nupstreams = []\n"));
+    writeFile(path(),
+              config("\n[services.keep]\nupstreams = [\"127.0.0.1:1001\", \"127.0.0.1:1003\"]\n"
+                     "\n[services.fresh]\nupstreams = []\n"));
     auto reload = switchboard->admin("POST", "/reload");
     ASSERT_EQ(reload.status, 200);
     JsonDoc body(reload.body);
@@ -172,7 +173,8 @@ TEST_F(Reload, ListenerThatCannotBeBoundRefusesTheWholeReload) {
 
 TEST_F(Reload, UpstreamsThatStayKeepTheirState) {
     UpstreamServer a("a"), b("b");
-    start(config("\n[services.svc]\nupstreams = [\"" + a.address() + "\", \"" + b.address() + "\"]\n"));
+    start(config("\n[services.svc]\nupstreams = [\"" + a.address() + "\", \"" + b.address() +
+                 "\"]\n"));
     for (int i = 0; i < 4; ++i)
         switchboard->proxy("GET", "/svc");
     writeFile(path(), config("\n[services.svc]\nupstreams = [\"" + a.address() + "\", \"" +

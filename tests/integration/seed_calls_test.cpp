@@ -15,8 +15,8 @@ class SeedCalls : public ::testing::Test {
         writeFile(dir.file("switchboard.toml"),
                   configHead(proxy_port, admin_port) +
                       "\n[services.apiA]\nupstreams = []\n\n[services.apiB]\nupstreams = []\n");
-        switchboard = std::make_unique<SwitchboardProcess>(dir.file("switchboard.toml"),
-                                                           proxy_port, admin_port);
+        switchboard = std::make_unique<SwitchboardProcess>(dir.file("switchboard.toml"), proxy_port,
+                                                           admin_port);
         ASSERT_TRUE(switchboard->started()) << switchboard->log();
     }
 
@@ -33,7 +33,7 @@ class SeedCalls : public ::testing::Test {
     std::unique_ptr<SwitchboardProcess> switchboard;
 };
 
-} // namespace
+}  // namespace
 
 TEST_F(SeedCalls, WalkThrough) {
     UpstreamServer first("first"), second("second");
@@ -66,9 +66,12 @@ TEST_F(SeedCalls, WalkThrough) {
     EXPECT_EQ(JsonDoc(removed.body)["upstreams"][0]["address"].str(), second.address());
     EXPECT_EQ(answers("/apiA", 3), (std::vector<std::string>{"second", "second", "second"}));
 
-    EXPECT_TRUE(switchboard->waitForLog("service apiA: added " + first.address() + " (1 upstream)"));
-    EXPECT_TRUE(switchboard->waitForLog("service apiA: added " + second.address() + " (2 upstreams)"));
-    EXPECT_TRUE(switchboard->waitForLog("service apiA: removed " + first.address() + " (1 upstream)"));
+    EXPECT_TRUE(
+        switchboard->waitForLog("service apiA: added " + first.address() + " (1 upstream)"));
+    EXPECT_TRUE(
+        switchboard->waitForLog("service apiA: added " + second.address() + " (2 upstreams)"));
+    EXPECT_TRUE(
+        switchboard->waitForLog("service apiA: removed " + first.address() + " (1 upstream)"));
 }
 
 TEST_F(SeedCalls, AddingTwiceAnswers200AndChangesNothing) {
@@ -98,10 +101,14 @@ TEST_F(SeedCalls, RemovingUnknownAnswers404) {
 
 TEST_F(SeedCalls, BadInputAnswers400AndChangesNothing) {
     const char* bad_calls[] = {
-        "/add_upstream/apiA/127.0.0.1:0",       "/add_upstream/apiA/127.0.0.1:99999",
-        "/add_upstream/apiA/127.0.0.1",         "/add_upstream/apiA/not_a_host:80",
-        "/add_upstream/.hidden/127.0.0.1:3001", "/add_upstream/a%2Fb/127.0.0.1:3001",
-        "/add_upstream/apiA",                   "/add_upstream/apiA/127.0.0.1:1/extra",
+        "/add_upstream/apiA/127.0.0.1:0",
+        "/add_upstream/apiA/127.0.0.1:99999",
+        "/add_upstream/apiA/127.0.0.1",
+        "/add_upstream/apiA/not_a_host:80",
+        "/add_upstream/.hidden/127.0.0.1:3001",
+        "/add_upstream/a%2Fb/127.0.0.1:3001",
+        "/add_upstream/apiA",
+        "/add_upstream/apiA/127.0.0.1:1/extra",
         "/remove_upstream/apiA/junk",
     };
     for (const char* call : bad_calls) {

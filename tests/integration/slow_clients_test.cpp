@@ -27,9 +27,7 @@ constexpr const char* kPartialHead = "GET /app/slow HTTP/1.1\r\nHost: a\r\nX-Slo
 // A client socket on the proxy port, closed on destruction.
 class Client {
   public:
-    explicit Client(int port) {
-        fd_ = connectLoopback(port, connected_);
-    }
+    explicit Client(int port) { fd_ = connectLoopback(port, connected_); }
     ~Client() {
         if (fd_ >= 0)
             ::close(fd_);

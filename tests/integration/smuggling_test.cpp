@@ -48,9 +48,7 @@ struct Exchange {
 // One client connection driven byte by byte.
 class RawConnection {
   public:
-    explicit RawConnection(int port) {
-        fd_ = connectLoopback(port, connected_);
-    }
+    explicit RawConnection(int port) { fd_ = connectLoopback(port, connected_); }
     ~RawConnection() {
         if (fd_ >= 0)
             ::close(fd_);

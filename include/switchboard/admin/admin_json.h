@@ -5,10 +5,10 @@
 #include <string>
 #include <string_view>
 
-#include "switchboard/config/config.h"
-#include "switchboard/base/json.h"
-#include "switchboard/runtime/registry.h"
 #include "switchboard/balance/upstream.h"
+#include "switchboard/base/json.h"
+#include "switchboard/config/config.h"
+#include "switchboard/runtime/registry.h"
 
 namespace switchboard {
 

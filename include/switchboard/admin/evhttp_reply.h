@@ -16,4 +16,4 @@ void sendBody(evhttp_request* request, int status, std::string_view content_type
 // The peer's address as text, without port ("127.0.0.1", "::1").
 std::string peerAddress(evhttp_request* request);
 
-} // namespace switchboard
+}  // namespace switchboard

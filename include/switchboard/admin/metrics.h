@@ -3,9 +3,9 @@
 #include <string>
 #include <string_view>
 
-#include "switchboard/runtime/registry.h"
-#include "switchboard/base/stats.h"
 #include "switchboard/balance/upstream.h"
+#include "switchboard/base/stats.h"
+#include "switchboard/runtime/registry.h"
 
 namespace switchboard {
 

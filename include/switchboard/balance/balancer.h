@@ -56,4 +56,4 @@ inline bool lessLoaded(const Upstream& a, const Upstream& b) {
     return a.in_flight * b.weight() < b.in_flight * a.weight();
 }
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -62,4 +62,4 @@ class ConsistentHashBalancer final : public Balancer {
     std::size_t builds_ = 0;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

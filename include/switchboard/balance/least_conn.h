@@ -15,4 +15,4 @@ class LeastConnBalancer final : public Balancer {
                                    const PickContext& context) override;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -32,4 +32,4 @@ class RandomBalancer final : public Balancer {
     std::uint64_t state_;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -14,4 +14,4 @@ class RoundRobinBalancer final : public Balancer {
                                    const PickContext& context) override;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -13,4 +13,4 @@ namespace switchboard {
 // it) gives round robin.
 std::unique_ptr<Balancer> makeBalancer(std::string_view strategy);
 
-} // namespace switchboard
+}  // namespace switchboard

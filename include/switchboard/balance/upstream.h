@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
+#include "switchboard/base/stats.h"
 #include "switchboard/config/config.h"
 #include "switchboard/net/net_address.h"
-#include "switchboard/base/stats.h"
 
 namespace switchboard {
 
@@ -92,4 +92,4 @@ class InFlightGuard {
     std::shared_ptr<Upstream> upstream_;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

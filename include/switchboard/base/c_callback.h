@@ -17,8 +17,7 @@ namespace switchboard {
 // the whole proxy down; the connection's own timers still end it.
 //
 //     event_new(base, fd, EV_READ, CCallback<&StreamSocket::handleEvent>::call, this);
-template <auto Method>
-struct CCallback;
+template <auto Method> struct CCallback;
 
 template <typename Object, typename... Args, void (Object::*Method)(Args...)>
 struct CCallback<Method> {
@@ -32,7 +31,7 @@ struct CCallback<Method> {
         }
     }
 
-private:
+  private:
     static void reportEscaped(const char* what) noexcept {
         try {
             logError(std::string("internal error: a callback threw: ") + what);
@@ -42,4 +41,4 @@ private:
     }
 };
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -20,7 +20,9 @@ class JsonObject {
     explicit JsonObject(JsonPtr root) : root_(std::move(root)) {}
 
     JsonObject& add(const char* key, std::string_view value);
-    JsonObject& add(const char* key, const char* value) { return add(key, std::string_view(value)); }
+    JsonObject& add(const char* key, const char* value) {
+        return add(key, std::string_view(value));
+    }
     JsonObject& add(const char* key, std::int64_t value);
     JsonObject& add(const char* key, int value) { return add(key, std::int64_t{value}); }
     JsonObject& add(const char* key, std::uint64_t value);
@@ -42,4 +44,4 @@ void appendToArray(cJSON* array, JsonPtr item);
 // {"error": message}
 std::string jsonError(std::string_view message);
 
-} // namespace switchboard
+}  // namespace switchboard

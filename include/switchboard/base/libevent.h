@@ -27,4 +27,4 @@ inline timeval toTimeval(std::chrono::milliseconds duration) {
     return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000 * 1000)};
 }
 
-} // namespace switchboard
+}  // namespace switchboard

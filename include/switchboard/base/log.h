@@ -16,9 +16,17 @@ bool logEnabled(LogLevel level);
 // systemd, which adds its own timestamps.
 void logMessage(LogLevel level, std::string_view message);
 
-inline void logError(std::string_view message) { logMessage(LogLevel::Error, message); }
-inline void logWarn(std::string_view message) { logMessage(LogLevel::Warn, message); }
-inline void logInfo(std::string_view message) { logMessage(LogLevel::Info, message); }
-inline void logDebug(std::string_view message) { logMessage(LogLevel::Debug, message); }
+inline void logError(std::string_view message) {
+    logMessage(LogLevel::Error, message);
+}
+inline void logWarn(std::string_view message) {
+    logMessage(LogLevel::Warn, message);
+}
+inline void logInfo(std::string_view message) {
+    logMessage(LogLevel::Info, message);
+}
+inline void logDebug(std::string_view message) {
+    logMessage(LogLevel::Debug, message);
+}
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -23,8 +23,7 @@ struct Error {
 
 // A value or an Error. Errors that can happen (bad input, network, disk) travel as values;
 // exceptions never cross a C callback.
-template <typename T>
-class Result {
+template <typename T> class Result {
   public:
     Result(T value) : state_(std::move(value)) {}
     Result(Error error) : state_(std::move(error)) {}
@@ -48,9 +47,17 @@ class Result {
 struct Ok {};
 using Status = Result<Ok>;
 
-inline Error invalid(std::string message) { return {ErrorKind::Invalid, std::move(message)}; }
-inline Error notFound(std::string message) { return {ErrorKind::NotFound, std::move(message)}; }
-inline Error conflict(std::string message) { return {ErrorKind::Conflict, std::move(message)}; }
-inline Error ioError(std::string message) { return {ErrorKind::Io, std::move(message)}; }
+inline Error invalid(std::string message) {
+    return {ErrorKind::Invalid, std::move(message)};
+}
+inline Error notFound(std::string message) {
+    return {ErrorKind::NotFound, std::move(message)};
+}
+inline Error conflict(std::string message) {
+    return {ErrorKind::Conflict, std::move(message)};
+}
+inline Error ioError(std::string message) {
+    return {ErrorKind::Io, std::move(message)};
+}
 
-} // namespace switchboard
+}  // namespace switchboard

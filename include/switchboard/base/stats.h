@@ -18,8 +18,8 @@ inline std::size_t statusClassIndex(int status) {
 }
 
 // Upper bounds of the request-duration histogram, in seconds (Prometheus style, le=...).
-inline constexpr std::array<double, 12> kDurationBuckets = {
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+inline constexpr std::array<double, 12> kDurationBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                            0.1,   0.25,   0.5,   1,    2.5,   10};
 
 struct UpstreamStats {
     StatusClassCounts responses{};  // answers this upstream gave, by class; [0] failures
@@ -48,8 +48,8 @@ struct ServiceStats {
 struct ServerStats {
     std::uint64_t reloads_ok = 0, reloads_failed = 0;
     std::uint64_t saves_ok = 0, saves_failed = 0;
-    std::uint64_t client_connections = 0;  // currently open on the proxy port
+    std::uint64_t client_connections = 0;          // currently open on the proxy port
     std::uint64_t client_connections_refused = 0;  // closed at accept: proxy.max_connections
 };
 
-} // namespace switchboard
+}  // namespace switchboard

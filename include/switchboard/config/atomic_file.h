@@ -15,4 +15,4 @@ namespace switchboard {
 // Errors are ErrorKind::Io with the reason (disk full, directory gone, permission).
 Status writeFileAtomically(const std::string& path, std::string_view contents);
 
-} // namespace switchboard
+}  // namespace switchboard

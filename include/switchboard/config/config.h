@@ -116,7 +116,7 @@ struct ServiceProblem {
 };
 std::vector<ServiceProblem> checkCrossReferences(const Config& config);
 
-} // namespace switchboard
+}  // namespace switchboard
 
 namespace switchboard {
 
@@ -130,4 +130,4 @@ struct ConfigDiff {
 
 ConfigDiff diffConfigs(const Config& before, const Config& after);
 
-} // namespace switchboard
+}  // namespace switchboard

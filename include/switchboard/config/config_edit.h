@@ -43,4 +43,4 @@ struct ConfigEditResult {
 ConfigEditResult editConfigText(std::string_view original_text, const Config& original,
                                 const Config& target);
 
-} // namespace switchboard
+}  // namespace switchboard

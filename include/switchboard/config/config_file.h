@@ -34,7 +34,7 @@ ConfigParse parseConfigText(std::string_view text, std::string_view file_name);
 // The pieces of it are in config_render.h.
 std::string renderConfig(const Config& config);
 
-} // namespace switchboard
+}  // namespace switchboard
 
 namespace switchboard {
 
@@ -47,4 +47,4 @@ struct ConfigFileRead {
 // Reads and validates the file at `path`; an unreadable file is one ConfigError.
 ConfigFileRead readConfigFile(const std::string& path);
 
-} // namespace switchboard
+}  // namespace switchboard

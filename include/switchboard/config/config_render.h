@@ -42,4 +42,4 @@ std::vector<TomlKeyValue> changedKeys(const ServiceConfig& before, const Service
 std::vector<TomlKeyValue> changedKeys(const HealthCheckConfig& before,
                                       const HealthCheckConfig& after);
 
-} // namespace switchboard
+}  // namespace switchboard

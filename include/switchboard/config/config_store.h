@@ -2,9 +2,9 @@
 
 #include <string>
 
+#include "switchboard/base/result.h"
 #include "switchboard/config/config.h"
 #include "switchboard/config/config_file.h"
-#include "switchboard/base/result.h"
 
 namespace switchboard {
 
@@ -44,4 +44,4 @@ class ConfigStore {
     bool last_load_failed_ = false;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

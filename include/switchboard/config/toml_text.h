@@ -46,4 +46,4 @@ std::string tomlInlineTable(const std::vector<TomlKeyValue>& keys);
 std::string tomlSection(const TomlPath& path, const std::vector<TomlKeyValue>& keys,
                         std::string_view newline);
 
-} // namespace switchboard
+}  // namespace switchboard

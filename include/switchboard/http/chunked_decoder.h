@@ -28,18 +28,18 @@ class ChunkedDecoder {
   public:
     // The order matters: feed() relies on the trailer states coming after the size-line ones.
     enum class State {
-        Size,         // reading chunk-size hex digits
-        SizeBws,      // whitespace after the size; only ';' may follow
-        Extension,    // inside chunk extensions, up to CR
-        SizeLf,       // CR seen at the end of a size line
-        Data,         // inside chunk-data
-        DataCr,       // chunk-data done, expecting CR
-        DataLf,       // expecting LF after chunk-data
-        TrailerStart, // at the start of a trailer line (or of the final empty line)
-        TrailerName,  // inside a trailer field name
-        TrailerValue, // inside a trailer field value
-        TrailerLf,    // CR seen at the end of a trailer line
-        FinalLf,      // CR seen of the final empty line
+        Size,          // reading chunk-size hex digits
+        SizeBws,       // whitespace after the size; only ';' may follow
+        Extension,     // inside chunk extensions, up to CR
+        SizeLf,        // CR seen at the end of a size line
+        Data,          // inside chunk-data
+        DataCr,        // chunk-data done, expecting CR
+        DataLf,        // expecting LF after chunk-data
+        TrailerStart,  // at the start of a trailer line (or of the final empty line)
+        TrailerName,   // inside a trailer field name
+        TrailerValue,  // inside a trailer field value
+        TrailerLf,     // CR seen at the end of a trailer line
+        FinalLf,       // CR seen of the final empty line
         Done,
         Failed,
     };
@@ -49,13 +49,13 @@ class ChunkedDecoder {
     // consumed: all of `input` unless the body ended (done(); the rest belongs to whatever
     // follows the body) or was malformed (failed(); the count then stops at the bad byte).
     // After done() or failed() it consumes nothing.
-    std::size_t feed(std::string_view input, std::vector<std::string_view> &payload);
+    std::size_t feed(std::string_view input, std::vector<std::string_view>& payload);
 
     bool done() const { return state_ == State::Done; }
     bool failed() const { return state_ == State::Failed; }
     State state() const { return state_; }
     // Why the body was refused; empty unless failed().
-    const std::string &error() const { return error_; }
+    const std::string& error() const { return error_; }
     // Payload bytes handed out so far.
     std::uint64_t payloadBytes() const { return payload_bytes_; }
 
@@ -63,14 +63,14 @@ class ChunkedDecoder {
     void reset();
 
   private:
-    std::size_t fail(std::size_t consumed, const char *message);
+    std::size_t fail(std::size_t consumed, const char* message);
 
     State state_ = State::Size;
-    std::uint64_t chunk_size_ = 0;    // size being read, then bytes of chunk-data left
-    std::size_t size_line_bytes_ = 0; // bytes of the current chunk-size line so far
-    std::size_t trailer_bytes_ = 0;   // bytes of the trailer section so far
+    std::uint64_t chunk_size_ = 0;     // size being read, then bytes of chunk-data left
+    std::size_t size_line_bytes_ = 0;  // bytes of the current chunk-size line so far
+    std::size_t trailer_bytes_ = 0;    // bytes of the trailer section so far
     std::uint64_t payload_bytes_ = 0;
     std::string error_;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

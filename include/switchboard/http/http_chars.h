@@ -64,8 +64,7 @@ inline constexpr CharClass kVisibleChars = makeVisibleChars();
 inline constexpr CharClass kFieldValueChars = makeFieldValueChars();
 inline constexpr CharClass kHostChars = makeHostChars();
 
-
-inline bool isIn(const CharClass &table, char c) {
+inline bool isIn(const CharClass& table, char c) {
     return table[static_cast<unsigned char>(c)];
 }
 inline bool isOws(char c) {
@@ -113,8 +112,7 @@ inline std::string_view trimOws(std::string_view text) {
 // Calls `visit(element)` for each comma-separated element of `list`, OWS-trimmed; empty
 // elements are passed too so that callers can decide whether they are acceptable. Stops early
 // when `visit` returns false; returns false in that case.
-template <typename Visit>
-bool forEachListElement(std::string_view list, Visit &&visit) {
+template <typename Visit> bool forEachListElement(std::string_view list, Visit&& visit) {
     for (;;) {
         std::size_t comma = list.find(',');
         if (!visit(trimOws(list.substr(0, comma))))
@@ -129,4 +127,4 @@ bool forEachListElement(std::string_view list, Visit &&visit) {
 // `token`, case-insensitively, ignoring OWS around elements.
 bool listHasToken(std::string_view list, std::string_view token);
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -60,50 +60,50 @@ namespace switchboard {
 // More field lines than this in one head is refused with 431.
 inline constexpr std::size_t kMaxHeaderFields = 100;
 enum class BodyFraming {
-    None,          // no body: requests without CL/TE; HEAD, 1xx, 204 and 304 responses
-    ContentLength, // exactly content_length bytes follow (may be 0)
-    Chunked,       // chunked transfer coding: use ChunkedDecoder
-    UntilClose,    // responses only: the body ends when the upstream closes the connection
+    None,           // no body: requests without CL/TE; HEAD, 1xx, 204 and 304 responses
+    ContentLength,  // exactly content_length bytes follow (may be 0)
+    Chunked,        // chunked transfer coding: use ChunkedDecoder
+    UntilClose,     // responses only: the body ends when the upstream closes the connection
 };
 
 struct HeaderField {
-    std::string_view name;  // as sent (case preserved)
-    std::string_view value; // leading and trailing SP/HTAB trimmed
+    std::string_view name;   // as sent (case preserved)
+    std::string_view value;  // leading and trailing SP/HTAB trimmed
 };
 
 struct RequestHead {
-    std::string_view method;                 // a token, case-sensitive ("GET")
-    std::string_view target;                 // origin-form: starts with '/', path and query as sent
-    int minor_version = 1;                   // HTTP/1.0 -> 0, HTTP/1.1 -> 1
-    std::vector<HeaderField> headers;        // in the order sent
-    BodyFraming framing = BodyFraming::None; // None, ContentLength or Chunked
-    std::uint64_t content_length = 0;        // meaningful when framing is ContentLength
+    std::string_view method;           // a token, case-sensitive ("GET")
+    std::string_view target;           // origin-form: starts with '/', path and query as sent
+    int minor_version = 1;             // HTTP/1.0 -> 0, HTTP/1.1 -> 1
+    std::vector<HeaderField> headers;  // in the order sent
+    BodyFraming framing = BodyFraming::None;  // None, ContentLength or Chunked
+    std::uint64_t content_length = 0;         // meaningful when framing is ContentLength
     // HTTP/1.1: true unless Connection lists `close`; HTTP/1.0: only if it lists `keep-alive`.
     bool keep_alive = true;
     bool expect_continue = false;
-    std::string_view host; // the Host value, "" when absent (HTTP/1.0 only)
+    std::string_view host;  // the Host value, "" when absent (HTTP/1.0 only)
 
     // The first field whose name equals `name` case-insensitively, or nullptr.
-    const HeaderField *find(std::string_view name) const;
+    const HeaderField* find(std::string_view name) const;
 };
 
 struct ResponseHead {
     int status = 0;
-    std::string_view reason; // may be empty
+    std::string_view reason;  // may be empty
     int minor_version = 1;
     std::vector<HeaderField> headers;
     BodyFraming framing = BodyFraming::None;
-    std::uint64_t content_length = 0; // the Content-Length value if one was sent (even for HEAD)
+    std::uint64_t content_length = 0;  // the Content-Length value if one was sent (even for HEAD)
     // False when the upstream connection cannot be reused after this response: Connection:
     // close, HTTP/1.0 without keep-alive, a body delimited by close, or CL together with TE.
     bool keep_alive = true;
 
-    const HeaderField *find(std::string_view name) const;
+    const HeaderField* find(std::string_view name) const;
 };
 
 struct HttpParseError {
-    int status = 0;      // requests: 400, 414, 431, 501 or 505; responses: always 502
-    std::string message; // short, for the log ("whitespace before colon in header field")
+    int status = 0;       // requests: 400, 414, 431, 501 or 505; responses: always 502
+    std::string message;  // short, for the log ("whitespace before colon in header field")
 };
 
 enum class ParseResult { Incomplete, Complete, Error };
@@ -117,8 +117,8 @@ enum class ParseResult { Incomplete, Complete, Error };
 // as that line (or the offending byte) is in `data`, before the head is complete. A head that
 // cannot end within max_head_bytes is 414 while the request line itself is unfinished, 431
 // afterwards.
-ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, RequestHead &out,
-                             std::size_t &head_length, HttpParseError &error);
+ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, RequestHead& out,
+                             std::size_t& head_length, HttpParseError& error);
 
 // Parses an upstream's response head at the start of `data`; same contract as
 // parseRequestHead. `request_method_head` is true when the request was HEAD: the response then
@@ -130,7 +130,7 @@ ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, 
 // Errors (status 502): malformed or over-long heads, differing Content-Lengths, `chunked`
 // applied twice, an empty Transfer-Encoding, Transfer-Encoding in an HTTP/1.0 response.
 ParseResult parseResponseHead(std::string_view data, std::size_t max_head_bytes,
-                              bool request_method_head, ResponseHead &out, std::size_t &head_length,
-                              HttpParseError &error);
+                              bool request_method_head, ResponseHead& out, std::size_t& head_length,
+                              HttpParseError& error);
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -58,4 +58,4 @@ std::string joinFieldValues(const std::vector<HeaderField>& headers, std::string
 // `connection_headers` are the values of every Connection header of the message.
 bool isHopByHopField(std::string_view name, const std::vector<HeaderField>& headers);
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -5,4 +5,4 @@ namespace switchboard {
 // The standard reason phrase for a status code ("Bad Gateway"); "" for a code it does not know.
 const char* reasonPhrase(int status);
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -74,4 +74,4 @@ class ListenerSet {
     std::map<std::string, std::unique_ptr<AcceptingSocket>> bound_;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

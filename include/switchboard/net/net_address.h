@@ -27,4 +27,4 @@ Result<HostPort> parseHostPort(std::string_view text);
 
 bool isValidHostname(std::string_view host);
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -73,4 +73,4 @@ class PipePool {
     std::vector<std::unique_ptr<SplicePipe>> idle_;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

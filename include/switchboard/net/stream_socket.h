@@ -111,8 +111,8 @@ class StreamSocket {
     std::size_t input_limit_ = SIZE_MAX;
     std::int64_t timeout_ms_ = 0;
     std::int64_t progress_ms_ = 0;  // when a write last went out (coarse monotonic clock)
-    bool readable_ = false;   // the kernel may hold bytes we have not read (edge seen)
-    bool writable_ = true;    // the kernel took all we gave it last time
+    bool readable_ = false;         // the kernel may hold bytes we have not read (edge seen)
+    bool writable_ = true;          // the kernel took all we gave it last time
     bool reading_paused_ = false;
     bool direct_read_ = false;
     bool splice_waiting_ = false;  // a spliceOut found the kernel's buffer full
@@ -122,4 +122,4 @@ class StreamSocket {
     bool* destroyed_ = nullptr;  // set while a handler runs, to notice `delete this`
 };
 
-} // namespace switchboard
+}  // namespace switchboard

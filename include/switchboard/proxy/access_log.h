@@ -52,4 +52,4 @@ class AccessLog {
     EventPtr flush_timer_;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

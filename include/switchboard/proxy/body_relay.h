@@ -77,4 +77,4 @@ class BodyRelay {
 // limit either way.
 std::string_view headBytes(evbuffer* input, std::size_t limit);
 
-} // namespace switchboard
+}  // namespace switchboard

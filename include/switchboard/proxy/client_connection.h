@@ -77,4 +77,4 @@ class ClientConnection final : public StreamSocketHandler, private ExchangeClien
     UpstreamExchange exchange_{context_, *this, request_};  // after request_, which it uses
 };
 
-} // namespace switchboard
+}  // namespace switchboard

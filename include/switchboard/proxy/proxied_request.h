@@ -52,4 +52,4 @@ struct ProxiedRequest {
     }
 };
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -13,10 +13,10 @@ namespace switchboard {
 class ClientConnection;
 
 // The proxy port (SPEC §3). switchboard speaks HTTP/1.1 on the proxy port itself, on its own
-// edge-triggered sockets (stream_socket.h), rather than through evhttp: it needs to stream bodies both ways with
-// backpressure, to refuse ambiguous framing before any byte goes upstream, and to keep the
-// per-request work (system calls, copies, allocations) small. Each accepted socket becomes a
-// ClientConnection (client_connection.cpp); what the connections share is the ProxyContext.
+// edge-triggered sockets (stream_socket.h), rather than through evhttp: it needs to stream bodies
+// both ways with backpressure, to refuse ambiguous framing before any byte goes upstream, and to
+// keep the per-request work (system calls, copies, allocations) small. Each accepted socket becomes
+// a ClientConnection (client_connection.cpp); what the connections share is the ProxyContext.
 class Proxy {
   public:
     Proxy(event_base* base, evdns_base* dns, Registry& registry, ServerStats& stats);
@@ -45,4 +45,4 @@ class Proxy {
     std::chrono::steady_clock::time_point refusal_logged_{};
 };
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -52,7 +52,6 @@ class ProxyContext {
     void notifyIfDrained();
 
   private:
-
     event_base* base_;
     Registry& registry_;
     ServerStats& stats_;
@@ -64,4 +63,4 @@ class ProxyContext {
     std::function<void()> on_drained_;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -110,4 +110,4 @@ class UpstreamExchange final : public UpstreamConnectHandler {
     PipeLease pipe_;                 // while the body is spliced
 };
 
-} // namespace switchboard
+}  // namespace switchboard

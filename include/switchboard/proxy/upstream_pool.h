@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "switchboard/net/stream_socket.h"
 #include "switchboard/balance/upstream.h"
+#include "switchboard/net/stream_socket.h"
 
 struct evdns_base;
 struct evdns_getaddrinfo_request;
@@ -73,4 +73,4 @@ class UpstreamPool final : public StreamSocketHandler {
     std::map<std::string, IdleList, std::less<>> idle_;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -7,9 +7,9 @@
 #include <string>
 #include <utility>
 
-#include "switchboard/config/config.h"
-#include "switchboard/base/libevent.h"
 #include "switchboard/balance/upstream.h"
+#include "switchboard/base/libevent.h"
+#include "switchboard/config/config.h"
 
 namespace switchboard {
 
@@ -55,4 +55,4 @@ class HealthChecker {
     std::map<Key, std::unique_ptr<Probe>> probes_;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "switchboard/balance/balancer.h"
-#include "switchboard/config/config.h"
 #include "switchboard/base/stats.h"
+#include "switchboard/config/config.h"
 
 namespace switchboard {
 
@@ -25,7 +25,9 @@ class ServicePool {
     ServiceStats& stats() const { return *stats_; }
     const std::shared_ptr<ServiceStats>& sharedStats() const { return stats_; }
 
-    std::shared_ptr<Upstream> pick(const PickContext& context) { return balancer_->pick(upstreams_, context); }
+    std::shared_ptr<Upstream> pick(const PickContext& context) {
+        return balancer_->pick(upstreams_, context);
+    }
 
   private:
     ServiceConfig config_;
@@ -59,4 +61,4 @@ class Registry {
     std::vector<std::shared_ptr<ServicePool>> pools_;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "switchboard/admin/admin_api.h"
+#include "switchboard/base/libevent.h"
 #include "switchboard/config/config.h"
 #include "switchboard/config/config_store.h"
-#include "switchboard/runtime/health_checker.h"
-#include "switchboard/base/libevent.h"
 #include "switchboard/net/listeners.h"
 #include "switchboard/proxy/proxy.h"
+#include "switchboard/runtime/health_checker.h"
 #include "switchboard/runtime/registry.h"
 
 namespace switchboard {
@@ -66,4 +66,4 @@ class Server final : public ConfigControl {
     bool shutting_down_ = false;
 };
 
-} // namespace switchboard
+}  // namespace switchboard

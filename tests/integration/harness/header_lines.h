@@ -29,4 +29,4 @@ inline HeaderList parseHeaderLines(const std::string& head, std::size_t pos) {
     return headers;
 }
 
-} // namespace harness
+}  // namespace harness

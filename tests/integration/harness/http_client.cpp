@@ -1,5 +1,5 @@
-#include "harness/header_lines.h"
 #include "harness/http_client.h"
+#include "harness/header_lines.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,10 +18,9 @@ constexpr int kTimeoutMs = 30000;
 
 // "chunked" or "gzip, chunked": the final coding decides the framing.
 bool endsWithChunked(const std::string& codings) {
-    return codings.size() >= 7 &&
-           strcasecmp(codings.c_str() + codings.size() - 7, "chunked") == 0;
+    return codings.size() >= 7 && strcasecmp(codings.c_str() + codings.size() - 7, "chunked") == 0;
 }
-} // namespace
+}  // namespace
 
 std::string HttpResponse::header(const std::string& name) const {
     for (const auto& [key, value] : headers)
@@ -37,7 +36,9 @@ bool HttpResponse::hasHeader(const std::string& name) const {
     return false;
 }
 
-HttpConnection::~HttpConnection() { close(); }
+HttpConnection::~HttpConnection() {
+    close();
+}
 
 void HttpConnection::close() {
     if (fd_ >= 0)
@@ -76,9 +77,10 @@ bool HttpConnection::ensureConnected(std::string& error) {
     return true;
 }
 
-HttpResponse HttpConnection::request(
-    const std::string& method, const std::string& target, const std::string& body,
-    const std::vector<std::pair<std::string, std::string>>& headers) {
+HttpResponse
+HttpConnection::request(const std::string& method, const std::string& target,
+                        const std::string& body,
+                        const std::vector<std::pair<std::string, std::string>>& headers) {
     std::string bytes = method + " " + target + " HTTP/1.1\r\n";
     bool has_host = false;
     for (const auto& [key, value] : headers) {
@@ -151,7 +153,8 @@ HttpResponse HttpConnection::readResponse(bool head_request) {
         return response;
     }
     response.status = std::atoi(status_line.c_str() + 9);
-    response.headers = parseHeaderLines(head, line_end == std::string::npos ? head.size() : line_end + 2);
+    response.headers =
+        parseHeaderLines(head, line_end == std::string::npos ? head.size() : line_end + 2);
     bool no_body = head_request || response.status == 204 || response.status == 304 ||
                    (response.status >= 100 && response.status < 200);
     if (no_body) {
@@ -207,4 +210,4 @@ HttpResponse httpRequest(int port, const std::string& method, const std::string&
     return connection.request(method, target, body, headers);
 }
 
-} // namespace harness
+}  // namespace harness

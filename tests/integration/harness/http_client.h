@@ -48,4 +48,4 @@ HttpResponse httpRequest(int port, const std::string& method, const std::string&
                          const std::string& body = "",
                          const std::vector<std::pair<std::string, std::string>>& headers = {});
 
-} // namespace harness
+}  // namespace harness

@@ -34,4 +34,4 @@ class JsonDoc {
     cJSON* node_;
 };
 
-} // namespace harness
+}  // namespace harness

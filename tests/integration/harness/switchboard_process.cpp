@@ -15,16 +15,17 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
 namespace harness {
 
 TempDir::TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "switchboard-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "switchboard-test-XXXXXX").string();
     char* made = mkdtemp(pattern.data());
     path_ = made ? made : "";
 }
@@ -50,7 +51,7 @@ void expectNoSanitizerReport(const std::string& output, const std::string& what)
     }
 }
 
-} // namespace
+}  // namespace
 
 int freePort() {
     // Below the kernel's ephemeral range (ip_local_port_range), so that no outgoing
@@ -109,13 +110,12 @@ void writeFile(const std::string& path, const std::string& text) {
 
 std::string configHead(int proxy_port, int admin_port) {
     return "[proxy]\nlisten = \"127.0.0.1:" + std::to_string(proxy_port) +
-           "\"\naccess_log = \"\"\n\n[admin]\nlisten = \"127.0.0.1:" +
-           std::to_string(admin_port) + "\"\n";
+           "\"\naccess_log = \"\"\n\n[admin]\nlisten = \"127.0.0.1:" + std::to_string(admin_port) +
+           "\"\n";
 }
 
 SwitchboardProcess::SwitchboardProcess(std::string config_path, int proxy_port, int admin_port,
-                                       std::vector<std::string> extra_args,
-                                       long file_size_limit)
+                                       std::vector<std::string> extra_args, long file_size_limit)
     : config_path_(std::move(config_path)), log_path_(config_path_ + ".log"),
       proxy_port_(proxy_port), admin_port_(admin_port) {
     std::error_code no_log_yet;
@@ -130,7 +130,8 @@ SwitchboardProcess::SwitchboardProcess(std::string config_path, int proxy_port, 
         dup2(log_fd, 1);
         dup2(log_fd, 2);
         if (file_size_limit >= 0) {
-            rlimit limit{static_cast<rlim_t>(file_size_limit), static_cast<rlim_t>(file_size_limit)};
+            rlimit limit{static_cast<rlim_t>(file_size_limit),
+                         static_cast<rlim_t>(file_size_limit)};
             setrlimit(RLIMIT_FSIZE, &limit);
         }
         int null_fd = ::open("/dev/null", O_RDONLY);
@@ -168,7 +169,9 @@ SwitchboardProcess::~SwitchboardProcess() {
                             "switchboard -c " + config_path_);
 }
 
-std::string SwitchboardProcess::log() const { return readFile(log_path_); }
+std::string SwitchboardProcess::log() const {
+    return readFile(log_path_);
+}
 
 int SwitchboardProcess::logCount(const std::string& needle) const {
     std::string text = log();
@@ -178,15 +181,17 @@ int SwitchboardProcess::logCount(const std::string& needle) const {
     return count;
 }
 
-HttpResponse SwitchboardProcess::proxy(
-    const std::string& method, const std::string& target, const std::string& body,
-    const std::vector<std::pair<std::string, std::string>>& headers) const {
+HttpResponse
+SwitchboardProcess::proxy(const std::string& method, const std::string& target,
+                          const std::string& body,
+                          const std::vector<std::pair<std::string, std::string>>& headers) const {
     return httpRequest(proxy_port_, method, target, body, headers);
 }
 
-HttpResponse SwitchboardProcess::admin(
-    const std::string& method, const std::string& target, const std::string& body,
-    const std::vector<std::pair<std::string, std::string>>& headers) const {
+HttpResponse
+SwitchboardProcess::admin(const std::string& method, const std::string& target,
+                          const std::string& body,
+                          const std::vector<std::pair<std::string, std::string>>& headers) const {
     return httpRequest(admin_port_, method, target, body, headers);
 }
 
@@ -273,4 +278,4 @@ CommandResult runSwitchboard(const std::vector<std::string>& args) {
     return result;
 }
 
-} // namespace harness
+}  // namespace harness

@@ -57,7 +57,7 @@ class SwitchboardProcess {
     pid_t pid() const { return pid_; }
     int proxyPort() const { return proxy_port_; }
     int adminPort() const { return admin_port_; }
-    std::string log() const;  // everything the process printed so far
+    std::string log() const;                        // everything the process printed so far
     int logCount(const std::string& needle) const;  // how often `needle` stands in log()
 
     HttpResponse proxy(const std::string& method, const std::string& target,
@@ -93,4 +93,4 @@ struct CommandResult {
 };
 CommandResult runSwitchboard(const std::vector<std::string>& args);
 
-} // namespace harness
+}  // namespace harness

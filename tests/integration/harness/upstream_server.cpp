@@ -1,5 +1,5 @@
-#include "harness/header_lines.h"
 #include "harness/upstream_server.h"
+#include "harness/header_lines.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -57,7 +57,9 @@ UpstreamServer::UpstreamServer(std::string name, Handler handler, int port, bool
     accept_thread_ = std::thread([this] { acceptLoop(); });
 }
 
-UpstreamServer::~UpstreamServer() { stop(); }
+UpstreamServer::~UpstreamServer() {
+    stop();
+}
 
 void UpstreamServer::setHandler(Handler handler) {
     std::lock_guard lock(mutex_);
@@ -125,7 +127,7 @@ bool sendAll(int fd, const std::string& bytes) {
     return true;
 }
 
-} // namespace
+}  // namespace
 
 void UpstreamServer::serveConnection(int fd, int connection_number) {
     std::string buffer;
@@ -155,7 +157,8 @@ void UpstreamServer::serveConnection(int fd, int connection_number) {
         auto second_space = request_line.find(' ', first_space + 1);
         request.method = request_line.substr(0, first_space);
         request.target = request_line.substr(first_space + 1, second_space - first_space - 1);
-        request.headers = parseHeaderLines(head, line_end == std::string::npos ? head.size() : line_end + 2);
+        request.headers =
+            parseHeaderLines(head, line_end == std::string::npos ? head.size() : line_end + 2);
         if (strcasecmp(request.header("Transfer-Encoding").c_str(), "chunked") == 0) {
             // Chunks without extensions or trailers: what a re-framing proxy sends.
             while (open) {
@@ -175,7 +178,8 @@ void UpstreamServer::serveConnection(int fd, int connection_number) {
                     break;
             }
         } else {
-            std::size_t length = std::strtoul(request.header("Content-Length").c_str(), nullptr, 10);
+            std::size_t length =
+                std::strtoul(request.header("Content-Length").c_str(), nullptr, 10);
             while (buffer.size() < length && open)
                 open = fill();
             request.body = buffer.substr(0, std::min(length, buffer.size()));
@@ -234,7 +238,8 @@ void UpstreamServer::serveConnection(int fd, int connection_number) {
             break;
         }
         if (!head_request && reply.stream_bytes) {
-            std::uint64_t end = reply.stream_stop_after ? reply.stream_stop_after : reply.stream_bytes;
+            std::uint64_t end =
+                reply.stream_stop_after ? reply.stream_stop_after : reply.stream_bytes;
             std::string piece;
             bool broken = false;
             for (std::uint64_t at = 0; at < end && !broken;) {
@@ -248,7 +253,8 @@ void UpstreamServer::serveConnection(int fd, int connection_number) {
                 broken = !sendAll(fd, piece) || stopping_;
                 at += size;
                 if (reply.stream_interval_ms && at < end)
-                    std::this_thread::sleep_for(std::chrono::milliseconds(reply.stream_interval_ms));
+                    std::this_thread::sleep_for(
+                        std::chrono::milliseconds(reply.stream_interval_ms));
             }
             if (broken) {
                 ++broken_sends_;
@@ -268,4 +274,4 @@ UpstreamReply streamedReply(std::uint64_t size) {
     return reply;
 }
 
-} // namespace harness
+}  // namespace harness

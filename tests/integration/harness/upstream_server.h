@@ -30,7 +30,7 @@ struct UpstreamReply {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
-    int delay_ms = 0;          // wait before answering
+    int delay_ms = 0;  // wait before answering
     // When non-zero, the body is this many bytes of patternByte(i), streamed in pieces
     // (with Content-Length) instead of `body`.
     std::uint64_t stream_bytes = 0;
@@ -41,8 +41,8 @@ struct UpstreamReply {
     int stream_interval_ms = 0;
     // Sent right after the body: bytes its framing does not cover (a broken server).
     std::string trailing_bytes;
-    bool chunked = false;      // send `body` with Transfer-Encoding: chunked (in 3 chunks)
-    bool never_answer = false; // read the request, then say nothing (until stopped)
+    bool chunked = false;       // send `body` with Transfer-Encoding: chunked (in 3 chunks)
+    bool never_answer = false;  // read the request, then say nothing (until stopped)
 };
 
 // The reply of a server whose every answer is `size` bytes of patternByte(i), streamed.
@@ -96,4 +96,4 @@ class UpstreamServer {
     std::thread accept_thread_;
 };
 
-} // namespace harness
+}  // namespace harness

@@ -29,4 +29,4 @@ inline std::string sequence(Balancer& balancer, const UpstreamList& upstreams, i
     return picks;
 }
 
-} // namespace switchboard::testing
+}  // namespace switchboard::testing

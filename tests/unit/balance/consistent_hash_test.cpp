@@ -4,10 +4,10 @@
 #include <set>
 
 #include "switchboard/balance/consistent_hash.h"
-#include "switchboard/balance/strategies.h"
 #include "switchboard/balance/least_conn.h"
 #include "switchboard/balance/random.h"
 #include "switchboard/balance/round_robin.h"
+#include "switchboard/balance/strategies.h"
 
 using namespace switchboard;
 
@@ -52,7 +52,7 @@ std::map<std::string, int> tally(const std::vector<std::string>& names) {
     return counts;
 }
 
-} // namespace
+}  // namespace
 
 TEST(MakeBalancer, ReturnsTheNamedStrategy) {
     EXPECT_NE(dynamic_cast<RoundRobinBalancer*>(makeBalancer("round_robin").get()), nullptr);

@@ -16,7 +16,7 @@ void setInFlight(const UpstreamList& upstreams, std::vector<int> counts) {
         upstreams[i]->in_flight = counts[i];
 }
 
-} // namespace
+}  // namespace
 
 TEST(LeastConn, PicksTheUpstreamWithFewestInFlight) {
     LeastConnBalancer balancer;

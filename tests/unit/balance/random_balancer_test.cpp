@@ -21,7 +21,7 @@ std::map<std::string, int> counts(Balancer& balancer, const UpstreamList& upstre
     return seen;
 }
 
-} // namespace
+}  // namespace
 
 TEST(RandomTwoChoices, SameSeedSameSequence) {
     auto upstreams = makeUpstreams({{"a", 1}, {"b", 1}, {"c", 1}, {"d", 1}});

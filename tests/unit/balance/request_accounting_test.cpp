@@ -65,5 +65,5 @@ TEST(RequestHashValue, IsTheNamedHeaderOrEmpty) {
     EXPECT_EQ(requestHashValue("client_ip", head), "");
 }
 
-} // namespace
-} // namespace switchboard
+}  // namespace
+}  // namespace switchboard

@@ -9,9 +9,7 @@
 using namespace switchboard;
 using namespace switchboard::testing;
 
-namespace {
-
-} // namespace
+namespace {}  // namespace
 
 TEST(RoundRobin, EqualWeightsGiveAnExactTurn) {
     RoundRobinBalancer balancer;

@@ -102,7 +102,7 @@ void removeUpstream(ServiceConfig& service, std::string_view address) {
 
 const std::string kCommented = readTestFile("commented.toml");
 
-} // namespace
+}  // namespace
 
 TEST(ConfigEdit, NothingChangedGivesTheTextByteForByte) {
     Config config = parsed(kCommented);
@@ -794,7 +794,7 @@ class RandomChanges {
     bool dotted_names_;
 };
 
-} // namespace
+}  // namespace
 
 TEST(ConfigEdit, RandomChangeSequencesStayInPlaceAndMeanTheirTarget) {
     int in_place = 0, steps = 0;
@@ -857,7 +857,7 @@ Config changeSomethingElse(Config config, std::mt19937& random) {
     return config;
 }
 
-} // namespace
+}  // namespace
 
 // Every change must mean its target; changes the editor cannot make in place fall back, and
 // the next step starts again from that text.

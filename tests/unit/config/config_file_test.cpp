@@ -20,7 +20,7 @@ ConfigParse parseData(const std::string& name) {
     return parseConfigText(readData(name), name);
 }
 
-} // namespace
+}  // namespace
 
 TEST(ConfigFile, EmptyTextGivesBuiltInDefaults) {
     auto parse = parseConfigText("", "empty.toml");

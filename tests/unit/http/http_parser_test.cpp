@@ -42,16 +42,16 @@ ParsedResponse parseResponse(std::string_view data, bool head_request = false,
     return parsed;
 }
 
-std::string describe(const std::vector<HeaderField> &headers) {
+std::string describe(const std::vector<HeaderField>& headers) {
     std::string text;
-    for (const HeaderField &field : headers) {
+    for (const HeaderField& field : headers) {
         text.append(field.name).append("=").append(field.value).append("|");
     }
     return text;
 }
 
 // Every observable field, so that two parses can be compared in one EXPECT_EQ.
-std::string describe(const RequestHead &head) {
+std::string describe(const RequestHead& head) {
     return std::string(head.method) + " " + std::string(head.target) + " 1." +
            std::to_string(head.minor_version) +
            " framing=" + std::to_string(static_cast<int>(head.framing)) +
@@ -60,7 +60,7 @@ std::string describe(const RequestHead &head) {
            " " + describe(head.headers);
 }
 
-std::string describe(const ResponseHead &head) {
+std::string describe(const ResponseHead& head) {
     return std::to_string(head.status) + " " + std::string(head.reason) + " 1." +
            std::to_string(head.minor_version) +
            " framing=" + std::to_string(static_cast<int>(head.framing)) +
@@ -84,12 +84,12 @@ std::string postWith(std::string_view fields) {
 // Requests that must be refused, and with which status.
 
 struct RejectCase {
-    const char *name;
+    const char* name;
     std::string raw;
     int status;
 };
 
-std::ostream &operator<<(std::ostream &out, const RejectCase &c) {
+std::ostream& operator<<(std::ostream& out, const RejectCase& c) {
     return out << c.name;
 }
 
@@ -211,7 +211,7 @@ std::vector<RejectCase> requestRejectCases() {
 class HttpParserRequestReject : public ::testing::TestWithParam<RejectCase> {};
 
 TEST_P(HttpParserRequestReject, RefusesWithStatus) {
-    const RejectCase &c = GetParam();
+    const RejectCase& c = GetParam();
     ParsedRequest parsed = parseRequest(c.raw);
     ASSERT_EQ(parsed.result, ParseResult::Error) << describe(parsed.head);
     EXPECT_EQ(parsed.error.status, c.status) << parsed.error.message;
@@ -221,7 +221,7 @@ TEST_P(HttpParserRequestReject, RefusesWithStatus) {
 // Fed byte by byte, a bad head never looks acceptable: each prefix is Incomplete or the same
 // error, and the complete text is the error.
 TEST_P(HttpParserRequestReject, EveryPrefixIsIncompleteOrTheSameError) {
-    const RejectCase &c = GetParam();
+    const RejectCase& c = GetParam();
     for (std::size_t i = 0; i < c.raw.size(); ++i) {
         ParsedRequest parsed = parseRequest(std::string_view(c.raw).substr(0, i));
         ASSERT_NE(parsed.result, ParseResult::Complete) << "prefix " << i;
@@ -233,7 +233,7 @@ TEST_P(HttpParserRequestReject, EveryPrefixIsIncompleteOrTheSameError) {
 
 INSTANTIATE_TEST_SUITE_P(HttpParser, HttpParserRequestReject,
                          ::testing::ValuesIn(requestRejectCases()),
-                         [](const ::testing::TestParamInfo<RejectCase> &info) {
+                         [](const ::testing::TestParamInfo<RejectCase>& info) {
                              return std::string(info.param.name);
                          });
 
@@ -241,14 +241,14 @@ INSTANTIATE_TEST_SUITE_P(HttpParser, HttpParserRequestReject,
 // Requests that must be accepted, and what they mean.
 
 struct AcceptCase {
-    const char *name;
+    const char* name;
     std::string raw;
     BodyFraming framing;
     std::uint64_t content_length;
     bool keep_alive;
 };
 
-std::ostream &operator<<(std::ostream &out, const AcceptCase &c) {
+std::ostream& operator<<(std::ostream& out, const AcceptCase& c) {
     return out << c.name;
 }
 
@@ -310,7 +310,7 @@ std::vector<AcceptCase> requestAcceptCases() {
 class HttpParserRequestAccept : public ::testing::TestWithParam<AcceptCase> {};
 
 TEST_P(HttpParserRequestAccept, ParsesFraming) {
-    const AcceptCase &c = GetParam();
+    const AcceptCase& c = GetParam();
     ParsedRequest parsed = parseRequest(c.raw);
     ASSERT_EQ(parsed.result, ParseResult::Complete)
         << parsed.error.status << " " << parsed.error.message;
@@ -323,7 +323,7 @@ TEST_P(HttpParserRequestAccept, ParsesFraming) {
 // A head split at any byte boundary is Incomplete until its last byte arrives, and then gives
 // exactly what one parse of the whole gives, even into a reused RequestHead.
 TEST_P(HttpParserRequestAccept, EveryPrefixIsIncompleteThenCompleteIdentically) {
-    const AcceptCase &c = GetParam();
+    const AcceptCase& c = GetParam();
     ParsedRequest whole = parseRequest(c.raw);
     ASSERT_EQ(whole.result, ParseResult::Complete);
 
@@ -343,7 +343,7 @@ TEST_P(HttpParserRequestAccept, EveryPrefixIsIncompleteThenCompleteIdentically) 
 
 // Bytes after the head (a body, the next pipelined request) are not part of it.
 TEST_P(HttpParserRequestAccept, StopsAtTheEndOfTheHead) {
-    const AcceptCase &c = GetParam();
+    const AcceptCase& c = GetParam();
     std::string data = c.raw + "hello" + c.raw;
     ParsedRequest parsed = parseRequest(data);
     ASSERT_EQ(parsed.result, ParseResult::Complete);
@@ -353,7 +353,7 @@ TEST_P(HttpParserRequestAccept, StopsAtTheEndOfTheHead) {
 
 INSTANTIATE_TEST_SUITE_P(HttpParser, HttpParserRequestAccept,
                          ::testing::ValuesIn(requestAcceptCases()),
-                         [](const ::testing::TestParamInfo<AcceptCase> &info) {
+                         [](const ::testing::TestParamInfo<AcceptCase>& info) {
                              return std::string(info.param.name);
                          });
 
@@ -370,7 +370,7 @@ TEST(HttpParserRequest, ParsesAllParts) {
                       "hello world";
     ParsedRequest parsed = parseRequest(raw);
     ASSERT_EQ(parsed.result, ParseResult::Complete);
-    const RequestHead &head = parsed.head;
+    const RequestHead& head = parsed.head;
     EXPECT_EQ(head.method, "POST");
     EXPECT_EQ(head.target, "/api/v1/items?id=7");
     EXPECT_EQ(head.minor_version, 1);
@@ -395,7 +395,7 @@ TEST(HttpParserRequest, FindIsCaseInsensitiveAndReturnsTheFirst) {
     std::string raw = getWith("X-Dup: one\r\nx-dup: two\r\n");
     ParsedRequest parsed = parseRequest(raw);
     ASSERT_EQ(parsed.result, ParseResult::Complete);
-    const HeaderField *field = parsed.head.find("X-DUP");
+    const HeaderField* field = parsed.head.find("X-DUP");
     ASSERT_NE(field, nullptr);
     EXPECT_EQ(field->value, "one");
     EXPECT_EQ(parsed.head.find("host")->value, "a");
@@ -413,7 +413,7 @@ TEST(HttpParserRequest, Http10) {
 }
 
 TEST(HttpParserRequest, ExpectContinue) {
-    for (const char *value : {"100-continue", "100-Continue", " 100-CONTINUE "}) {
+    for (const char* value : {"100-continue", "100-Continue", " 100-CONTINUE "}) {
         std::string raw = postWith("Content-Length: 5\r\nExpect:" + std::string(value) + "\r\n");
         ParsedRequest parsed = parseRequest(raw);
         ASSERT_EQ(parsed.result, ParseResult::Complete) << value;
@@ -589,14 +589,14 @@ TEST(HttpParserRequestLimits, TooManyHeaderFieldsIs431) {
 // Responses.
 
 struct ResponseCase {
-    const char *name;
+    const char* name;
     std::string raw;
     bool head_request;
     BodyFraming framing;
     bool keep_alive;
 };
 
-std::ostream &operator<<(std::ostream &out, const ResponseCase &c) {
+std::ostream& operator<<(std::ostream& out, const ResponseCase& c) {
     return out << c.name;
 }
 
@@ -659,7 +659,7 @@ std::vector<ResponseCase> responseCases() {
 class HttpParserResponseAccept : public ::testing::TestWithParam<ResponseCase> {};
 
 TEST_P(HttpParserResponseAccept, ParsesFraming) {
-    const ResponseCase &c = GetParam();
+    const ResponseCase& c = GetParam();
     ParsedResponse parsed = parseResponse(c.raw, c.head_request);
     ASSERT_EQ(parsed.result, ParseResult::Complete) << parsed.error.message;
     EXPECT_EQ(parsed.length, c.raw.size());
@@ -668,7 +668,7 @@ TEST_P(HttpParserResponseAccept, ParsesFraming) {
 }
 
 TEST_P(HttpParserResponseAccept, EveryPrefixIsIncompleteThenCompleteIdentically) {
-    const ResponseCase &c = GetParam();
+    const ResponseCase& c = GetParam();
     ParsedResponse whole = parseResponse(c.raw, c.head_request);
     ASSERT_EQ(whole.result, ParseResult::Complete);
     ResponseHead reused;
@@ -687,7 +687,7 @@ TEST_P(HttpParserResponseAccept, EveryPrefixIsIncompleteThenCompleteIdentically)
 }
 
 INSTANTIATE_TEST_SUITE_P(HttpParser, HttpParserResponseAccept, ::testing::ValuesIn(responseCases()),
-                         [](const ::testing::TestParamInfo<ResponseCase> &info) {
+                         [](const ::testing::TestParamInfo<ResponseCase>& info) {
                              return std::string(info.param.name);
                          });
 
@@ -728,7 +728,7 @@ std::vector<RejectCase> responseRejectCases() {
 class HttpParserResponseReject : public ::testing::TestWithParam<RejectCase> {};
 
 TEST_P(HttpParserResponseReject, RefusesWith502) {
-    const RejectCase &c = GetParam();
+    const RejectCase& c = GetParam();
     ParsedResponse parsed = parseResponse(c.raw);
     ASSERT_EQ(parsed.result, ParseResult::Error) << describe(parsed.head);
     EXPECT_EQ(parsed.error.status, c.status) << parsed.error.message;
@@ -740,7 +740,7 @@ TEST_P(HttpParserResponseReject, RefusesWith502) {
 
 INSTANTIATE_TEST_SUITE_P(HttpParser, HttpParserResponseReject,
                          ::testing::ValuesIn(responseRejectCases()),
-                         [](const ::testing::TestParamInfo<RejectCase> &info) {
+                         [](const ::testing::TestParamInfo<RejectCase>& info) {
                              return std::string(info.param.name);
                          });
 
@@ -843,12 +843,12 @@ Decoded decode(std::string_view body, std::size_t piece = SIZE_MAX) {
 }
 
 struct ChunkedCase {
-    const char *name;
+    const char* name;
     std::string body;
-    std::string payload; // for good bodies
+    std::string payload;  // for good bodies
 };
 
-std::ostream &operator<<(std::ostream &out, const ChunkedCase &c) {
+std::ostream& operator<<(std::ostream& out, const ChunkedCase& c) {
     return out << c.name;
 }
 
@@ -877,7 +877,7 @@ std::vector<ChunkedCase> goodChunkedCases() {
 class ChunkedDecoderGood : public ::testing::TestWithParam<ChunkedCase> {};
 
 TEST_P(ChunkedDecoderGood, DecodesInOneFeed) {
-    const ChunkedCase &c = GetParam();
+    const ChunkedCase& c = GetParam();
     Decoded decoded = decode(c.body);
     EXPECT_TRUE(decoded.done) << decoded.error;
     EXPECT_FALSE(decoded.failed);
@@ -886,7 +886,7 @@ TEST_P(ChunkedDecoderGood, DecodesInOneFeed) {
 }
 
 TEST_P(ChunkedDecoderGood, DecodesByteByByte) {
-    const ChunkedCase &c = GetParam();
+    const ChunkedCase& c = GetParam();
     Decoded decoded = decode(c.body, 1);
     EXPECT_TRUE(decoded.done) << decoded.error;
     EXPECT_EQ(decoded.payload, c.payload);
@@ -894,7 +894,7 @@ TEST_P(ChunkedDecoderGood, DecodesByteByByte) {
 }
 
 TEST_P(ChunkedDecoderGood, DecodesSplitAtEveryBoundary) {
-    const ChunkedCase &c = GetParam();
+    const ChunkedCase& c = GetParam();
     for (std::size_t split = 0; split <= c.body.size(); ++split) {
         ChunkedDecoder decoder;
         std::vector<std::string_view> spans;
@@ -913,7 +913,7 @@ TEST_P(ChunkedDecoderGood, DecodesSplitAtEveryBoundary) {
 
 // What follows the body (the next pipelined request) is left for the caller.
 TEST_P(ChunkedDecoderGood, StopsAtTheEndOfTheBody) {
-    const ChunkedCase &c = GetParam();
+    const ChunkedCase& c = GetParam();
     std::string data = c.body + "GET / HTTP/1.1\r\n";
     ChunkedDecoder decoder;
     std::vector<std::string_view> spans;
@@ -924,7 +924,7 @@ TEST_P(ChunkedDecoderGood, StopsAtTheEndOfTheBody) {
 
 INSTANTIATE_TEST_SUITE_P(ChunkedDecoder, ChunkedDecoderGood,
                          ::testing::ValuesIn(goodChunkedCases()),
-                         [](const ::testing::TestParamInfo<ChunkedCase> &info) {
+                         [](const ::testing::TestParamInfo<ChunkedCase>& info) {
                              return std::string(info.param.name);
                          });
 
@@ -965,7 +965,7 @@ std::vector<ChunkedCase> badChunkedCases() {
 class ChunkedDecoderBad : public ::testing::TestWithParam<ChunkedCase> {};
 
 TEST_P(ChunkedDecoderBad, Fails) {
-    const ChunkedCase &c = GetParam();
+    const ChunkedCase& c = GetParam();
     Decoded decoded = decode(c.body);
     EXPECT_TRUE(decoded.failed);
     EXPECT_FALSE(decoded.done);
@@ -974,7 +974,7 @@ TEST_P(ChunkedDecoderBad, Fails) {
 }
 
 TEST_P(ChunkedDecoderBad, FailsByteByByteAtTheSamePlace) {
-    const ChunkedCase &c = GetParam();
+    const ChunkedCase& c = GetParam();
     Decoded whole = decode(c.body);
     Decoded pieces = decode(c.body, 1);
     EXPECT_TRUE(pieces.failed);
@@ -983,7 +983,7 @@ TEST_P(ChunkedDecoderBad, FailsByteByByteAtTheSamePlace) {
 }
 
 INSTANTIATE_TEST_SUITE_P(ChunkedDecoder, ChunkedDecoderBad, ::testing::ValuesIn(badChunkedCases()),
-                         [](const ::testing::TestParamInfo<ChunkedCase> &info) {
+                         [](const ::testing::TestParamInfo<ChunkedCase>& info) {
                              return std::string(info.param.name);
                          });
 
@@ -1099,4 +1099,4 @@ TEST(ChunkedDecoder, ResetStartsOver) {
     EXPECT_TRUE(decoder.error().empty());
 }
 
-} // namespace
+}  // namespace

@@ -38,9 +38,9 @@ TEST(ParseHostPort, RejectsBadPorts) {
 }
 
 TEST(ParseHostPort, RejectsJunk) {
-    for (const char* text : {"", "127.0.0.1", ":80", "::1:80", "[::1]80", "[::1", "[zz::1]:80",
-                             "999.1.1.1:80", "1.2.3:80", "bad_host:80", "-host:80", "host-:80",
-                             "a..b:80", "host name:80", "a/b:80"}) {
+    for (const char* text :
+         {"", "127.0.0.1", ":80", "::1:80", "[::1]80", "[::1", "[zz::1]:80", "999.1.1.1:80",
+          "1.2.3:80", "bad_host:80", "-host:80", "host-:80", "a..b:80", "host name:80", "a/b:80"}) {
         EXPECT_FALSE(parseHostPort(text).ok()) << text;
     }
 }

@@ -1,5 +1,5 @@
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include "switchboard/net/pipe_pool.h"
@@ -8,9 +8,11 @@ using namespace switchboard;
 
 namespace {
 
-bool isOpen(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
+bool isOpen(int fd) {
+    return ::fcntl(fd, F_GETFD) != -1;
+}
 
-} // namespace
+}  // namespace
 
 TEST(PipePool, HandsOutWorkingNonBlockingPipes) {
     PipePool pool(4);
@@ -64,7 +66,7 @@ TEST(PipePool, NoMoreThanItsLimitAreOpenAtOnce) {
     ASSERT_TRUE(b);
     EXPECT_FALSE(pool.acquire());  // the caller copies instead
     a.reset();
-    EXPECT_TRUE(pool.acquire());   // one came back
+    EXPECT_TRUE(pool.acquire());  // one came back
 }
 
 TEST(PipePool, AMovedLeaseGivesItsPipeBackOnce) {

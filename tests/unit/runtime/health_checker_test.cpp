@@ -37,7 +37,7 @@ class HealthCheckerReconcile : public ::testing::Test {
     HealthChecker checker{base.get(), nullptr};
 };
 
-} // namespace
+}  // namespace
 
 TEST_F(HealthCheckerReconcile, ChecksOnlyServicesWithAHealthCheck) {
     apply({service("a", {"127.0.0.1:1", "127.0.0.1:2"}, HealthCheckConfig{}),

@@ -21,7 +21,7 @@ std::string routed(const Registry& registry, std::string_view host, std::string_
     return pool ? pool->name() : "<none>";
 }
 
-} // namespace
+}  // namespace
 
 TEST(RouteMatches, OnSegmentBoundaryOnly) {
     EXPECT_TRUE(routeMatches("/apiA", "/apiA"));
