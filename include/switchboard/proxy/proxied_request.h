@@ -5,7 +5,6 @@
 #include <string>
 
 #include "switchboard/balance/upstream.h"
-#include "switchboard/base/json.h"
 #include "switchboard/proxy/body_relay.h"
 #include "switchboard/runtime/registry.h"
 
@@ -34,22 +33,9 @@ struct ProxiedRequest {
     std::uint64_t bytes_sent = 0;   // body bytes, for the access log
 
     // The JSON body of an error that names the request's service.
-    std::string serviceError(const char* message) const {
-        return JsonObject().add("error", message).add("service", pool->name()).toString();
-    }
-
+    std::string serviceError(const char* message) const;
     // Before a request head is looked at (keep_alive is the connection's, and stays).
-    void reset() {
-        method.assign("-");
-        target.assign("-");
-        head_method = false;
-        pool.reset();
-        upstream.reset();
-        started = Clock::now();
-        status = 0;
-        response_started = false;
-        bytes_sent = 0;
-    }
+    void reset();
 };
 
 }  // namespace switchboard
