@@ -43,14 +43,14 @@ std::string joinFieldValues(const std::vector<HeaderField>& headers, std::string
 
 bool isHopByHopField(std::string_view name, const std::vector<HeaderField>& headers) {
     for (auto hop : kAlwaysHopByHop)
-        if (equalsIgnoreCase(name, hop))
+        if (equalsLower(name, hop))
             return true;
     // A Connection header cannot make the message's Host hop-by-hop: without it the request
     // would reach the upstream with no Host at all.
-    if (equalsIgnoreCase(name, "host"))
+    if (equalsLower(name, "host"))
         return false;
     for (const auto& field : headers)
-        if (equalsIgnoreCase(field.name, "connection") && listHasToken(field.value, name))
+        if (equalsLower(field.name, "connection") && listHasToken(field.value, name))
             return true;
     return false;
 }
@@ -78,13 +78,12 @@ void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out
     };
     bool has_connection_header = false;
     for (const auto& field : request.headers)
-        has_connection_header = has_connection_header || equalsIgnoreCase(field.name, "connection");
+        has_connection_header = has_connection_header || equalsLower(field.name, "connection");
     for (const auto& field : request.headers) {
         const auto& name = field.name;
-        if (equalsIgnoreCase(name, "x-forwarded-for") || equalsIgnoreCase(name, "via") ||
-            equalsIgnoreCase(name, "content-length") || equalsIgnoreCase(name, "expect") ||
-            equalsIgnoreCase(name, "x-forwarded-proto") ||
-            equalsIgnoreCase(name, "x-forwarded-host"))
+        if (equalsLower(name, "x-forwarded-for") || equalsLower(name, "via") ||
+            equalsLower(name, "content-length") || equalsLower(name, "expect") ||
+            equalsLower(name, "x-forwarded-proto") || equalsLower(name, "x-forwarded-host"))
             continue;
         if (has_connection_header ? isHopByHopField(name, request.headers)
                                   : isHopByHopField(name, {}))
@@ -120,9 +119,9 @@ void appendClientResponseHead(const ClientResponseHead& head, std::string& out) 
     out.append("\r\n");
     bool has_connection_header = false;
     for (const auto& field : response.headers)
-        has_connection_header = has_connection_header || equalsIgnoreCase(field.name, "connection");
+        has_connection_header = has_connection_header || equalsLower(field.name, "connection");
     for (const auto& field : response.headers) {
-        if (equalsIgnoreCase(field.name, "content-length")) {
+        if (equalsLower(field.name, "content-length")) {
             if (head.head_request && head.framing == HopFraming::None)
                 appendField(out, field.name, field.value);
             continue;

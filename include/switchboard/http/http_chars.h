@@ -89,11 +89,13 @@ inline bool equalsLower(std::string_view text, std::string_view lower) {
     return true;
 }
 
+// ASCII case-insensitive equality (never the locale's). Where one side is a literal, say
+// equalsLower: it lowers one side only.
 inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
     if (a.size() != b.size())
         return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lowerAscii(a[i]) != lowerAscii(b[i]))
+        if (a[i] != b[i] && lowerAscii(a[i]) != lowerAscii(b[i]))
             return false;
     }
     return true;
