@@ -234,6 +234,33 @@ bool isValidHost(std::string_view host) {
     return true;
 }
 
+// An absolute-form target (RFC 9112 §3.2.2): `http://` or `https://` (scheme case-insensitive),
+// an authority of host characters (no userinfo: '@' is not one), then the path and query. On
+// success `out.target` becomes the origin form and `authority` the host[:port] to route by.
+bool splitAbsoluteForm(RequestHead& out, std::string_view& authority) {
+    std::string_view rest = out.target;
+    for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
+        if (rest.size() >= scheme.size() && equalsLower(rest.substr(0, scheme.size()), scheme)) {
+            rest.remove_prefix(scheme.size());
+            std::size_t end = rest.find_first_of("/?");
+            authority = rest.substr(0, end);
+            if (authority.empty() || !isValidHost(authority))
+                return false;
+            std::string_view origin = end == std::string_view::npos ? "" : rest.substr(end);
+            if (!origin.empty() && origin[0] == '/') {
+                out.target = origin;
+            } else {
+                out.origin_target.assign("/");
+                out.origin_target.append(origin);
+                out.target = out.origin_target;
+            }
+            out.absolute_form = true;
+            return true;
+        }
+    }
+    return false;
+}
+
 void prepareHeaders(std::vector<HeaderField>& headers) {
     headers.clear();
     if (headers.capacity() < kInitialHeaderCapacity)
@@ -303,10 +330,15 @@ Step parseRequest(std::string_view data, RequestHead& out, std::size_t& pos,
     }
     if (out.method == "CONNECT")
         return fail(error, 501, "CONNECT is not supported");
+    std::string_view authority;
     if (out.target[0] != '/') {
-        return fail(error, bad,
-                    out.target == "*" ? "asterisk-form request target is not supported"
-                                      : "request target is not in origin-form");
+        if (out.target == "*") {
+            if (out.method != "OPTIONS")
+                return fail(error, bad, "asterisk-form request target is not supported");
+            out.asterisk_form = true;
+        } else if (!splitAbsoluteForm(out, authority)) {
+            return fail(error, bad, "request target is not in origin-form or absolute-form");
+        }
     }
 
     step = parseFieldLines(data, pos, out.headers, kRequestErrors, error);
@@ -340,7 +372,7 @@ Step parseRequest(std::string_view data, RequestHead& out, std::size_t& pos,
         return fail(error, bad, "missing Host header");
     if (!isValidHost(facts.host))
         return fail(error, bad, "invalid Host header");
-    out.host = facts.host;
+    out.host = out.absolute_form ? authority : facts.host;
 
     if (out.minor_version == 1)
         out.keep_alive = !facts.connection_close;
@@ -455,6 +487,8 @@ ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, 
     out.method = {};
     out.target = {};
     out.minor_version = 1;
+    out.absolute_form = false;
+    out.asterisk_form = false;
     prepareHeaders(out.headers);
     out.framing = BodyFraming::None;
     out.content_length = 0;

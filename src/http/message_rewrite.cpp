@@ -88,8 +88,13 @@ void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out
         if (has_connection_header ? isHopByHopField(name, request.headers)
                                   : isHopByHopField(name, {}))
             continue;
+        // An absolute-form target's authority replaces Host (RFC 9112 §3.2.2).
+        if (request.absolute_form && equalsLower(name, "host"))
+            continue;
         appendField(out, name, field.value);
     }
+    if (request.absolute_form)
+        appendField(out, "Host", request.host);
     out.append("X-Forwarded-For: ");
     appendListField("x-forwarded-for");
     out.append(head.client_ip);
@@ -159,6 +164,12 @@ void appendJsonResponse(int status, std::string_view body, bool keep_alive, bool
     out.append(keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
     if (include_body)
         out.append(body);
+}
+
+void appendOptionsResponse(bool keep_alive, std::string& out) {
+    out.append("HTTP/1.1 200 OK\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n"
+               "Content-Length: 0\r\n");
+    out.append(keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
 }
 
 }  // namespace switchboard

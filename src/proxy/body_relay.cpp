@@ -86,6 +86,15 @@ void BodyRelay::startResponse(BodyFraming framing, HopFraming client_framing,
     }
 }
 
+bool BodyRelay::malformedSoFar(evbuffer* input) const {
+    if (pump_ != &BodyRelay::requestChunks)
+        return false;
+    ChunkedDecoder probe = decoder_;
+    std::vector<std::string_view> payload;
+    decodeChunked(input, probe, payload);
+    return probe.failed();
+}
+
 BodyRelay::Step BodyRelay::none(evbuffer*, evbuffer*) {
     done_ = true;
     return Step::Done;

@@ -197,6 +197,11 @@ bool ClientConnection::startNextRequest() {
     }
     request_.reset();
     if (parsed == ParseResult::Error) {
+        // A HEAD gets the head of the error alone (RFC 9110 §9.3.2), whatever was wrong
+        // after its method.
+        if (!head_.method.empty())
+            request_.method.assign(head_.method);
+        request_.head_method = head_.method == "HEAD";
         logDebug("client " + request_.client_ip + ": bad request: " + error.message);
         respondError(error.status, jsonError(error.message), /*close=*/true);
         return false;
@@ -212,6 +217,17 @@ bool ClientConnection::startNextRequest() {
                                static_cast<std::uint64_t>(settings.max_request_body_bytes));
     request_.replayable = request_.body.done() && isIdempotent(request_.method);
 
+    if (head_.asterisk_form) {
+        // OPTIONS *: about switchboard itself, answered here. A body it may have is not
+        // read: the connection closes after the answer then.
+        evbuffer_drain(input, head_length);
+        const bool keep = request_.keep_alive && request_.body.done();
+        request_.status = 200;
+        response_head_.clear();
+        appendOptionsResponse(keep, response_head_);
+        sendOwnAnswer(200, 0, keep);
+        return keep;
+    }
     std::string_view path = head_.target.substr(0, head_.target.find('?'));
     request_.pool = context_.registry().route(head_.host, path);
     if (!request_.pool) {
@@ -233,9 +249,16 @@ bool ClientConnection::startNextRequest() {
     appendUpstreamRequestHead({head_, forwardedTarget(service, head_.target, stripped),
                                request_.client_ip, framing, head_.content_length},
                               request_.upstream_head);
-    request_.needs_host = head_.find("Host") == nullptr;  // an empty Host is passed on as is
+    // An empty Host is passed on as is; an absolute-form target's authority is the Host.
+    request_.needs_host = !head_.absolute_form && head_.find("Host") == nullptr;
     bool expect_continue = head_.expect_continue && !request_.body.done();
     evbuffer_drain(input, head_length);  // head_'s views are invalid from here on
+    if (request_.body.malformedSoFar(input)) {
+        // Refused before the upstream sees a request that could never finish.
+        logDebug("client " + request_.client_ip + ": malformed chunked body with the head");
+        respondError(400, jsonError("malformed chunked request body"), /*close=*/true);
+        return false;
+    }
 
     state_ = State::Forwarding;
     if (expect_continue)
@@ -293,8 +316,12 @@ void ClientConnection::respondError(int status, const std::string& body, bool cl
     bool keep = request_.keep_alive && !close;
     response_head_.clear();
     appendJsonResponse(status, body, keep, /*include_body=*/!request_.head_method, response_head_);
+    sendOwnAnswer(status, request_.head_method ? 0 : body.size(), keep);
+}
+
+void ClientConnection::sendOwnAnswer(int status, std::size_t body_bytes, bool keep) {
     client_->send(response_head_.data(), response_head_.size());
-    request_.bytes_sent = request_.head_method ? 0 : body.size();
+    request_.bytes_sent = body_bytes;
     recordRequest(status);
     if (!keep) {
         closeAfterFlush();

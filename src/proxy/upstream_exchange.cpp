@@ -204,8 +204,8 @@ void UpstreamExchange::pumpRequestBody() {
     if (step == BodyRelay::Step::Malformed || step == BodyRelay::Step::TooLarge) {
         const bool bad = step == BodyRelay::Step::Malformed;
         if (bad)
-            logDebug("client " + request_.client_ip +
-                     ": bad chunked body: " + request_.body.error());
+            logInfo("client sent a malformed chunked body; upstream request aborted: " +
+                    request_.body.error() + " (client " + request_.client_ip + ")");
         if (request_.response_started) {
             client_.abortResponse(/*record=*/false);
             return;

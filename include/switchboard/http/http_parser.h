@@ -72,16 +72,24 @@ struct HeaderField {
 };
 
 struct RequestHead {
-    std::string_view method;           // a token, case-sensitive ("GET")
-    std::string_view target;           // origin-form: starts with '/', path and query as sent
-    int minor_version = 1;             // HTTP/1.0 -> 0, HTTP/1.1 -> 1
-    std::vector<HeaderField> headers;  // in the order sent
+    std::string_view method;  // a token, case-sensitive ("GET")
+    // Origin form: starts with '/', path and query as sent. An absolute-form target
+    // (`http://host/x?y`) is given here in origin form (`/x?y`), its authority in `host`.
+    std::string_view target;
+    int minor_version = 1;                    // HTTP/1.0 -> 0, HTTP/1.1 -> 1
+    std::vector<HeaderField> headers;         // in the order sent
     BodyFraming framing = BodyFraming::None;  // None, ContentLength or Chunked
     std::uint64_t content_length = 0;         // meaningful when framing is ContentLength
     // HTTP/1.1: true unless Connection lists `close`; HTTP/1.0: only if it lists `keep-alive`.
     bool keep_alive = true;
     bool expect_continue = false;
-    std::string_view host;  // the Host value, "" when absent (HTTP/1.0 only)
+    // The Host value, "" when absent (HTTP/1.0 only); for an absolute-form target, the
+    // target's authority, which replaces the Host header (RFC 9112 §3.2.2).
+    std::string_view host;
+    bool absolute_form = false;  // the target was absolute-form: Host is not passed on as sent
+    bool asterisk_form = false;  // `OPTIONS *`: for switchboard itself to answer
+    // Backs `target` when the origin form is not a piece of the buffer (`http://a?x` -> `/?x`).
+    std::string origin_target;
 
     // The first field whose name equals `name` case-insensitively, or nullptr.
     const HeaderField* find(std::string_view name) const;

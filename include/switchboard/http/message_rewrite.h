@@ -50,6 +50,10 @@ void appendClientResponseHead(const ClientResponseHead& head, std::string& out);
 void appendJsonResponse(int status, std::string_view body, bool keep_alive, bool include_body,
                         std::string& out);
 
+// The answer to `OPTIONS *` (RFC 9110 §9.3.7), which asks about the server, not a resource:
+// 200 with the methods switchboard passes on in Allow, and no body.
+void appendOptionsResponse(bool keep_alive, std::string& out);
+
 // The values of every `name` field of a head, in order, joined with ", " (a field sent on
 // several lines is one list, RFC 9110 §5.3). "" when there is none.
 std::string joinFieldValues(const std::vector<HeaderField>& headers, std::string_view name);

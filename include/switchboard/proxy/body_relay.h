@@ -41,6 +41,11 @@ class BodyRelay {
     // Moves what `input` holds of the body to `output` (no write: the caller flushes).
     Step relay(evbuffer* input, evbuffer* output) { return (this->*pump_)(input, output); }
 
+    // True when what `input` holds already is a malformed chunked body (so the request can be
+    // refused before its head goes upstream). Reads without consuming; false for any other
+    // framing.
+    bool malformedSoFar(evbuffer* input) const;
+
     bool done() const { return done_; }
     // Payload bytes moved so far (the access log's bytes sent, for a response).
     std::uint64_t bytes() const { return bytes_; }

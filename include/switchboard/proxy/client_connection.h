@@ -53,6 +53,9 @@ class ClientConnection final : public StreamSocketHandler, private ExchangeClien
     void closeNow();
     void closeAfterFlush();
     void recordRequest(int status);
+    // Sends response_head_ (switchboard's own answer, `body_bytes` of it body), logs it, and
+    // closes or waits for the next request.
+    void sendOwnAnswer(int status, std::size_t body_bytes, bool keep);
 
     // ExchangeClient.
     StreamSocket& clientSocket() override { return *client_; }

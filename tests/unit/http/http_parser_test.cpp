@@ -164,10 +164,14 @@ std::vector<RejectCase> requestRejectCases() {
         {"DelInValue", getWith("X-A: a\x7f\r\n"), 400},
         {"EscInValue", getWith("X-A: \x1b[31m\r\n"), 400},
         // Request line.
-        {"AbsoluteForm", "GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400},
-        {"AbsoluteFormHttps", "GET https://a:443/x HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        // SPEC §14: absolute-form is accepted (below); other schemes, userinfo and an empty
+        // authority are not. The asterisk form is OPTIONS's alone.
+        {"AbsoluteFormOtherScheme", "GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        {"AbsoluteFormUserinfo", "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        {"AbsoluteFormEmptyAuthority", "GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        {"AbsoluteFormWithoutHost", "GET http://a/ HTTP/1.1\r\n\r\n", 400},
         {"AuthorityForm", "OPTIONS a:80 HTTP/1.1\r\nHost: a\r\n\r\n", 400},
-        {"AsteriskForm", "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        {"AsteriskFormGet", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400},
         {"RelativeTarget", "GET a/b HTTP/1.1\r\nHost: a\r\n\r\n", 400},
         {"Connect", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 501},
         {"ConnectOriginForm", "CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n", 501},
@@ -491,7 +495,7 @@ TEST(HttpParserRequest, ReportsErrorsBeforeTheHeadIsComplete) {
               ParseResult::Error);
     EXPECT_EQ(parseRequest("GET / HTTP/1.1\r\nX: a\r\n b").result, ParseResult::Error);
     EXPECT_EQ(parseRequest("GET / HTTP/1.1\n").result, ParseResult::Error);
-    EXPECT_EQ(parseRequest("GET http://a/ HTTP/1.1\r\n").result, ParseResult::Error);
+    EXPECT_EQ(parseRequest("GET ftp://a/ HTTP/1.1\r\n").result, ParseResult::Error);
     EXPECT_EQ(parseRequest("GET /\x80").result, ParseResult::Error);
     ParsedRequest version = parseRequest("GET / HTTP/2.0\r\n");
     EXPECT_EQ(version.result, ParseResult::Error);
@@ -1100,3 +1104,59 @@ TEST(ChunkedDecoder, ResetStartsOver) {
 }
 
 }  // namespace
+
+// SPEC §14 (RFC 9112 §3.2.2): an absolute-form target is accepted, its authority replaces
+// Host, and the target becomes the origin form the upstream gets.
+struct AbsoluteFormCase {
+    const char* target;
+    const char* origin;
+    const char* host;
+};
+
+TEST(HttpParserRequest, AbsoluteFormGivesOriginFormAndTheAuthorityAsHost) {
+    const AbsoluteFormCase cases[] = {
+        {"http://b.example/app/x?y=1", "/app/x?y=1", "b.example"},
+        {"HTTPS://b.example:8443/app", "/app", "b.example:8443"},
+        {"http://[::1]:8080/app", "/app", "[::1]:8080"},
+        {"http://b.example?x=1", "/?x=1", "b.example"},
+        {"http://b.example", "/", "b.example"},
+    };
+    for (const auto& c : cases) {
+        std::string text = std::string("GET ") + c.target + " HTTP/1.1\r\nHost: a.example\r\n\r\n";
+        RequestHead head;
+        std::size_t length = 0;
+        HttpParseError error;
+        ASSERT_EQ(parseRequestHead(text, kLimit, head, length, error), ParseResult::Complete)
+            << c.target << ": " << error.message;
+        EXPECT_EQ(head.target, c.origin) << c.target;
+        EXPECT_EQ(head.host, c.host) << c.target;
+        EXPECT_TRUE(head.absolute_form) << c.target;
+        EXPECT_EQ(length, text.size());
+    }
+}
+
+TEST(HttpParserRequest, OriginFormIsNotAbsoluteForm) {
+    ParsedRequest parsed = parseRequest("GET /app HTTP/1.1\r\nHost: a.example\r\n\r\n");
+    ASSERT_EQ(parsed.result, ParseResult::Complete);
+    EXPECT_FALSE(parsed.head.absolute_form);
+    EXPECT_FALSE(parsed.head.asterisk_form);
+    EXPECT_EQ(parsed.head.host, "a.example");
+}
+
+TEST(HttpParserRequest, OptionsAsteriskIsAcceptedForSwitchboardToAnswer) {
+    ParsedRequest parsed = parseRequest("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n");
+    ASSERT_EQ(parsed.result, ParseResult::Complete);
+    EXPECT_TRUE(parsed.head.asterisk_form);
+    EXPECT_EQ(parsed.head.target, "*");
+}
+
+// The client side needs the method of a refused request: a HEAD gets the error's head alone.
+TEST(HttpParserRequest, TheMethodIsKnownWhenALaterPartIsRefused) {
+    RequestHead head;
+    std::size_t length = 0;
+    HttpParseError error;
+    std::string text = "HEAD / HTTP/1.1\r\n\r\n";  // no Host
+    ASSERT_EQ(parseRequestHead(text, kLimit, head, length, error), ParseResult::Error);
+    EXPECT_EQ(error.status, 400);
+    EXPECT_EQ(head.method, "HEAD");
+}
