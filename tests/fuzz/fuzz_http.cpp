@@ -74,8 +74,9 @@ void checkUpstreamHead(std::string_view input, const RequestHead& request) {
     std::string head;
     appendUpstreamRequestHead(
         {request, request.target, "192.0.2.1", framing, request.content_length}, head);
-    if (!request.find("Host")) {
-        // What UpstreamExchange::sendRequest does for an HTTP/1.0 request without Host.
+    if (!request.absolute_form && !request.find("Host")) {
+        // What UpstreamExchange::sendRequest does for an HTTP/1.0 request without Host (an
+        // absolute-form target's authority is the Host already).
         head.insert(head.size() - 2, "Host: 127.0.0.1:3001\r\n");
     }
     RequestHead sent;
@@ -105,13 +106,23 @@ void fuzzRequest(std::string_view input, std::size_t split, std::size_t limit) {
                    "input", input);
         // The proxy waits for CRLFCRLF before it parses: every head must end in one.
         FUZZ_CHECK(input.substr(0, whole_length).ends_with("\r\n\r\n"), "input", input);
-        FUZZ_CHECK(within(whole.method, input) && within(whole.target, input) &&
+        // The target is a view of the input, or (absolute-form without a path: `/?x`) of the
+        // head's own origin_target.
+        const bool target_in_head = whole.absolute_form &&
+                                    whole.target.data() == whole.origin_target.data() &&
+                                    whole.target.size() == whole.origin_target.size();
+        FUZZ_CHECK(within(whole.method, input) && (within(whole.target, input) || target_in_head) &&
                        within(whole.host, input),
                    "input", input);
         for (const auto& field : whole.headers)
             FUZZ_CHECK(within(field.name, input) && within(field.value, input), "input", input);
-        FUZZ_CHECK(!whole.target.empty() && whole.target.front() == '/', "input", input);
-        checkUpstreamHead(input, whole);
+        // Origin form, or `OPTIONS *` (SPEC §14), which switchboard answers itself.
+        if (whole.asterisk_form)
+            FUZZ_CHECK(whole.target == "*" && whole.method == "OPTIONS", "input", input);
+        else
+            FUZZ_CHECK(!whole.target.empty() && whole.target.front() == '/', "input", input);
+        if (!whole.asterisk_form)  // answered by switchboard, never sent upstream
+            checkUpstreamHead(input, whole);
     } else if (whole_result == ParseResult::Error) {
         int status = whole_error.status;
         FUZZ_CHECK(status == 400 || status == 414 || status == 431 || status == 501 ||

@@ -89,6 +89,8 @@ struct RequestHead {
     bool absolute_form = false;  // the target was absolute-form: Host is not passed on as sent
     bool asterisk_form = false;  // `OPTIONS *`: for switchboard itself to answer
     // Backs `target` when the origin form is not a piece of the buffer (`http://a?x` -> `/?x`).
+    // `target` may point into it, so a RequestHead is parsed into where it is used (the
+    // connection's own), not copied.
     std::string origin_target;
 
     // The first field whose name equals `name` case-insensitively, or nullptr.
