@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "harness/raw_connection.h"
 #include "harness/switchboard_process.h"
 #include "harness/upstream_server.h"
 
@@ -24,117 +25,6 @@ using namespace harness;
 using namespace std::string_literals;
 
 namespace {
-
-struct Answer {
-    int status = 0;
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::string body;
-
-    std::string header(const std::string& name) const {
-        for (const auto& [key, value] : headers)
-            if (strcasecmp(key.c_str(), name.c_str()) == 0)
-                return value;
-        return "";
-    }
-};
-
-// What came back on one connection: the answers, in order, and whether the proxy closed it.
-struct Exchange {
-    std::vector<Answer> answers;
-    bool closed = false;
-    std::string raw;
-};
-
-// One client connection driven byte by byte.
-class RawConnection {
-  public:
-    explicit RawConnection(int port) { fd_ = connectLoopback(port, connected_); }
-    ~RawConnection() {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    bool connected() const { return connected_; }
-
-    void send(const std::string& bytes) {
-        std::size_t sent = 0;
-        while (sent < bytes.size()) {
-            ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-            if (n <= 0)
-                return;  // the proxy may close while a long request is still being sent
-            sent += static_cast<std::size_t>(n);
-        }
-    }
-
-    // Reads until `answers` complete answers arrived and then, when `until_close`, until the
-    // proxy closes the connection; at most `timeout_ms` in all.
-    Exchange read(std::size_t answers, bool until_close, int timeout_ms = 5000) {
-        Exchange exchange;
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-        while (true) {
-            parse(exchange);
-            if (exchange.answers.size() >= answers && !until_close)
-                return exchange;
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            deadline - std::chrono::steady_clock::now())
-                            .count();
-            if (left <= 0)
-                return exchange;
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, static_cast<int>(left)) <= 0)
-                return exchange;
-            char chunk[65536];
-            ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-            if (n <= 0) {
-                exchange.closed = true;
-                parse(exchange);
-                return exchange;
-            }
-            buffer_.append(chunk, static_cast<std::size_t>(n));
-            exchange.raw.append(chunk, static_cast<std::size_t>(n));
-        }
-    }
-
-  private:
-    // Moves every complete answer (Content-Length framed, as switchboard's own answers and
-    // UpstreamServer's are) from the buffer into `exchange`.
-    void parse(Exchange& exchange) {
-        while (true) {
-            auto end = buffer_.find("\r\n\r\n");
-            if (end == std::string::npos)
-                return;
-            Answer answer;
-            std::string head = buffer_.substr(0, end);
-            if (head.size() < 12)
-                return;
-            answer.status = std::atoi(head.c_str() + 9);
-            std::size_t pos = head.find("\r\n");
-            while (pos != std::string::npos && pos < head.size()) {
-                pos += 2;
-                std::size_t line_end = head.find("\r\n", pos);
-                std::string line = head.substr(
-                    pos, line_end == std::string::npos ? std::string::npos : line_end - pos);
-                auto colon = line.find(':');
-                if (colon != std::string::npos) {
-                    std::string value = line.substr(colon + 1);
-                    while (!value.empty() && value.front() == ' ')
-                        value.erase(0, 1);
-                    answer.headers.emplace_back(line.substr(0, colon), value);
-                }
-                pos = line_end;
-            }
-            std::size_t length = std::strtoul(answer.header("Content-Length").c_str(), nullptr, 10);
-            if (buffer_.size() < end + 4 + length)
-                return;
-            answer.body = buffer_.substr(end + 4, length);
-            buffer_.erase(0, end + 4 + length);
-            exchange.answers.push_back(std::move(answer));
-        }
-    }
-
-    int fd_ = -1;
-    bool connected_ = false;
-    std::string buffer_;
-};
 
 constexpr int kClientTimeoutMs = 1500;
 
