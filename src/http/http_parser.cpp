@@ -472,6 +472,20 @@ Step parseResponse(std::string_view data, bool request_method_head, ResponseHead
     return Step::Ok;
 }
 
+// What a head parse over the bytes within the limit says, once going on could not help.
+ParseResult headResult(Step step, std::size_t pos, std::size_t& head_length) {
+    switch (step) {
+    case Step::Ok:
+        head_length = pos;
+        return ParseResult::Complete;
+    case Step::Error:
+        return ParseResult::Error;
+    case Step::Incomplete:
+        break;
+    }
+    return ParseResult::Incomplete;
+}
+
 }  // namespace
 
 const HeaderField* RequestHead::find(std::string_view name) const {
@@ -500,22 +514,15 @@ ParseResult parseRequestHead(std::string_view data, std::size_t max_head_bytes, 
     std::string_view limited = data.substr(0, max_head_bytes);
     std::size_t pos = 0;
     bool request_line_done = false;
-    switch (parseRequest(limited, out, pos, request_line_done, error)) {
-    case Step::Ok:
-        head_length = pos;
-        return ParseResult::Complete;
-    case Step::Error:
+    const Step step = parseRequest(limited, out, pos, request_line_done, error);
+    if (step == Step::Incomplete && data.size() > max_head_bytes) {
+        if (request_line_done)
+            fail(error, 431, "request header fields too large");
+        else
+            fail(error, 414, "request line too long");
         return ParseResult::Error;
-    case Step::Incomplete:
-        break;
     }
-    if (data.size() <= max_head_bytes)
-        return ParseResult::Incomplete;
-    if (request_line_done)
-        fail(error, 431, "request header fields too large");
-    else
-        fail(error, 414, "request line too long");
-    return ParseResult::Error;
+    return headResult(step, pos, head_length);
 }
 
 ParseResult parseResponseHead(std::string_view data, std::size_t max_head_bytes,
@@ -531,19 +538,12 @@ ParseResult parseResponseHead(std::string_view data, std::size_t max_head_bytes,
 
     std::string_view limited = data.substr(0, max_head_bytes);
     std::size_t pos = 0;
-    switch (parseResponse(limited, request_method_head, out, pos, error)) {
-    case Step::Ok:
-        head_length = pos;
-        return ParseResult::Complete;
-    case Step::Error:
+    const Step step = parseResponse(limited, request_method_head, out, pos, error);
+    if (step == Step::Incomplete && data.size() > max_head_bytes) {
+        fail(error, 502, "response head too large");
         return ParseResult::Error;
-    case Step::Incomplete:
-        break;
     }
-    if (data.size() <= max_head_bytes)
-        return ParseResult::Incomplete;
-    fail(error, 502, "response head too large");
-    return ParseResult::Error;
+    return headResult(step, pos, head_length);
 }
 
 }  // namespace switchboard

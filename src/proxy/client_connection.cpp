@@ -222,7 +222,6 @@ bool ClientConnection::startNextRequest() {
         // read: the connection closes after the answer then.
         evbuffer_drain(input, head_length);
         const bool keep = request_.keep_alive && request_.body.done();
-        request_.status = 200;
         response_head_.clear();
         appendOptionsResponse(keep, response_head_);
         sendOwnAnswer(200, 0, keep);
@@ -312,7 +311,6 @@ void ClientConnection::recordRequest(int status) {
 // ---- how a request ends --------------------------------------------------------------
 
 void ClientConnection::respondError(int status, const std::string& body, bool close) {
-    request_.status = status;
     bool keep = request_.keep_alive && !close;
     response_head_.clear();
     appendJsonResponse(status, body, keep, /*include_body=*/!request_.head_method, response_head_);
@@ -320,6 +318,7 @@ void ClientConnection::respondError(int status, const std::string& body, bool cl
 }
 
 void ClientConnection::sendOwnAnswer(int status, std::size_t body_bytes, bool keep) {
+    request_.status = status;
     client_->send(response_head_.data(), response_head_.size());
     request_.bytes_sent = body_bytes;
     recordRequest(status);

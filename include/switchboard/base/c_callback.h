@@ -1,9 +1,6 @@
 #pragma once
 
 #include <exception>
-#include <string>
-
-#include "switchboard/base/log.h"
 
 namespace switchboard {
 
@@ -16,8 +13,11 @@ namespace switchboard {
 // it is logged as an error and the loop carries on, so one broken connection does not take
 // the whole proxy down; the connection's own timers still end it.
 //
-//     event_new(base, fd, EV_READ, CCallback<&StreamSocket::handleEvent>::call, this);
+//     event_new(base, fd, EV_READ, CCallback<&StreamSocket::onEvent>::call, this);
 template <auto Method> struct CCallback;
+
+// Logs what escaped a callback; never throws.
+void reportEscapedException(const char* what) noexcept;
 
 template <typename Object, typename... Args, void (Object::*Method)(Args...)>
 struct CCallback<Method> {
@@ -25,18 +25,9 @@ struct CCallback<Method> {
         try {
             (static_cast<Object*>(object)->*Method)(args...);
         } catch (const std::exception& error) {
-            reportEscaped(error.what());
+            reportEscapedException(error.what());
         } catch (...) {
-            reportEscaped("unknown exception");
-        }
-    }
-
-  private:
-    static void reportEscaped(const char* what) noexcept {
-        try {
-            logError(std::string("internal error: a callback threw: ") + what);
-        } catch (...) {
-            // Nothing left to report with.
+            reportEscapedException("unknown exception");
         }
     }
 };
