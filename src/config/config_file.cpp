@@ -181,7 +181,27 @@ class ConfigReader {
                  integer("max_connections", proxy.max_connections, 1, 1'000'000)},
                 {"access_log",
                  [&](const toml::node& n) { readString(n, "proxy.access_log", proxy.access_log); }},
+                {"workers", [&](const toml::node& n) { readWorkers(n, proxy.workers); }},
             });
+    }
+
+    // 1 to kMaxWorkers, or "auto" (kWorkersAuto).
+    void readWorkers(const toml::node& node, std::int64_t& out) {
+        if (auto* text = node.as_string()) {
+            if (text->get() == "auto")
+                out = kWorkersAuto;
+            else
+                error(node.source(), "proxy.workers must be an integer from 1 to " +
+                                         std::to_string(kMaxWorkers) + " or \"auto\", not \"" +
+                                         text->get() + "\"");
+            return;
+        }
+        if (!node.is_integer()) {
+            error(node.source(), "proxy.workers must be an integer from 1 to " +
+                                     std::to_string(kMaxWorkers) + " or \"auto\"");
+            return;
+        }
+        readInteger(node, "proxy.workers", out, 1, kMaxWorkers);
     }
 
     void readAdmin(const toml::node& node, AdminSettings& admin) {

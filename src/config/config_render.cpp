@@ -6,6 +6,17 @@ namespace switchboard {
 
 namespace {
 
+// proxy.workers as the file spells it: a number, or "auto" for kWorkersAuto.
+struct WorkersValue {
+    std::int64_t count;
+    bool operator==(const WorkersValue&) const = default;
+};
+
+using switchboard::tomlValue;
+std::string tomlValue(WorkersValue workers) {
+    return workers.count == kWorkersAuto ? tomlQuote("auto") : switchboard::tomlValue(workers.count);
+}
+
 // Calls visit(key, value in a, value in b) for each key of the part, in the order renderConfig
 // writes them.
 template <typename Visit>
@@ -22,6 +33,7 @@ void forEachKey(const ProxySettings& a, const ProxySettings& b, Visit&& visit) {
     visit("shutdown_timeout_ms", a.shutdown_timeout_ms, b.shutdown_timeout_ms);
     visit("max_connections", a.max_connections, b.max_connections);
     visit("access_log", a.access_log, b.access_log);
+    visit("workers", WorkersValue{a.workers}, WorkersValue{b.workers});
 }
 
 template <typename Visit>

@@ -11,6 +11,10 @@ namespace switchboard {
 // Plain values mirroring the TOML schema (SPEC §2). A Config can be compared, rendered and
 // diffed; the runtime state of upstreams lives elsewhere (registry, upstream).
 
+// `workers = "auto"` in the file.
+inline constexpr std::int64_t kWorkersAuto = 0;
+inline constexpr std::int64_t kMaxWorkers = 256;
+
 struct ProxySettings {
     std::vector<std::string> listen{"127.0.0.1:6188"};
     std::int64_t connect_timeout_ms = 3000;
@@ -25,6 +29,9 @@ struct ProxySettings {
     // Client connections open at once on the proxy port; more are accepted and closed at once.
     std::int64_t max_connections = 10000;
     std::string access_log = "-";
+    // Proxy event loops, one thread each (SPEC §9); kWorkersAuto = one per CPU this process may
+    // run on (resolvedWorkerCount). Changing it takes a restart.
+    std::int64_t workers = 1;
     bool operator==(const ProxySettings&) const = default;
 };
 
