@@ -64,11 +64,12 @@ void printErrors(const ConfigParse& parse) {
 }
 
 // Every client connection holds a descriptor, and one more while it talks to an upstream;
-// the pipes that large bodies are spliced through take two each (ProxyContext::kMaxPipes). The
+// the pipes that large bodies are spliced through take two each (ProxyContext::kMaxPipes per
+// worker). The
 // soft limit is often 1024 while the hard one is far higher (systemd: 524288), so the soft
 // limit is raised to the hard one, as nginx (worker_rlimit_nofile) and HAProxy do; a limit
 // still too low for proxy.max_connections is logged (LimitNOFILE= in the unit raises it).
-void raiseOpenFileLimit(std::int64_t max_connections) {
+void raiseOpenFileLimit(std::int64_t max_connections, std::size_t workers) {
     rlimit limit{};
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
         return;
@@ -79,7 +80,7 @@ void raiseOpenFileLimit(std::int64_t max_connections) {
             limit = raised;
     }
     const auto wanted =
-        static_cast<rlim_t>(2 * max_connections + 2 * ProxyContext::kMaxPipes + 100);
+        static_cast<rlim_t>(2 * max_connections + 2 * ProxyContext::kMaxPipes * workers + 100);
     if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted)
         logWarn("open file limit " + std::to_string(limit.rlim_cur) +
                 " is below what proxy.max_connections = " + std::to_string(max_connections) +
@@ -162,7 +163,8 @@ int main(int argc, char** argv) {
                 " does not exist: starting from the built-in defaults; the first change made "
                 "through the admin API creates it");
 
-    raiseOpenFileLimit(read.parse.config->proxy.max_connections);
+    raiseOpenFileLimit(read.parse.config->proxy.max_connections,
+                       resolvedWorkerCount(read.parse.config->proxy.workers));
     Server server(std::move(store), *read.parse.config);
     return server.run();
 }

@@ -64,6 +64,8 @@ std::pair<int, JsonObject> reloadAnswer(const ReloadOutcome& outcome) {
     object.add("status", "reloaded")
         .add("services", services.release())
         .add("upstreams", upstreams.release());
+    if (!outcome.warnings.empty())
+        object.add("warnings", stringArray(outcome.warnings));
     return {200, std::move(object)};
 }
 

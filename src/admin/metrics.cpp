@@ -75,6 +75,12 @@ class FamilyWriter {
     void sample(const Labels& labels, std::uint64_t value, const char* suffix = "") {
         sample(labels, std::to_string(value), suffix);
     }
+    void sample(const Labels& labels, const Counter& counter, const char* suffix = "") {
+        sample(labels, counter.load(), suffix);
+    }
+    void sample(const Labels& labels, const Gauge& gauge) {
+        sample(labels, std::to_string(gauge.load()));
+    }
 
   private:
     std::string& out_;
@@ -111,13 +117,13 @@ std::string renderMetrics(const Registry& registry, const ServerStats& stats,
             const ServiceStats& service = pool->stats();
             std::uint64_t cumulative = 0;
             for (std::size_t i = 0; i < kDurationBuckets.size(); ++i) {
-                cumulative += service.duration_buckets[i];
+                cumulative += service.duration_buckets[i].load();
                 std::string le = formatDouble(kDurationBuckets[i]);
                 family.sample({{"service", pool->name()}, {"le", le}}, cumulative, "_bucket");
             }
             family.sample({{"service", pool->name()}, {"le", "+Inf"}}, service.duration_count,
                           "_bucket");
-            family.sample({{"service", pool->name()}}, formatDouble(service.duration_sum_seconds),
+            family.sample({{"service", pool->name()}}, formatDouble(service.durationSumSeconds()),
                           "_sum");
             family.sample({{"service", pool->name()}}, service.duration_count, "_count");
         }
@@ -156,7 +162,7 @@ std::string renderMetrics(const Registry& registry, const ServerStats& stats,
                             "Requests on an upstream right now.");
         forEachUpstream(registry, [&](const ServicePool& pool, const Upstream& upstream) {
             family.sample({{"service", pool.name()}, {"upstream", upstream.name()}},
-                          std::to_string(upstream.in_flight));
+                          upstream.in_flight);
         });
     }
     {

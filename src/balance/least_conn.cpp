@@ -28,12 +28,12 @@ std::shared_ptr<Upstream> LeastConnBalancer::pick(const UpstreamList& upstreams,
     for (const auto& upstream : upstreams) {
         if (!context.isCandidate(*upstream) || lessLoaded(**best, *upstream))
             continue;
-        upstream->current_weight += upstream->weight();
+        upstream->currentWeight(context.worker) += upstream->weight();
         total += upstream->weight();
-        if (!chosen || upstream->current_weight > chosen->current_weight)
+        if (!chosen || upstream->currentWeight(context.worker) > chosen->currentWeight(context.worker))
             chosen = upstream;
     }
-    chosen->current_weight -= total;
+    chosen->currentWeight(context.worker) -= total;
     return chosen;
 }
 

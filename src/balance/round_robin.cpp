@@ -9,13 +9,13 @@ std::shared_ptr<Upstream> RoundRobinBalancer::pick(const UpstreamList& upstreams
     for (const auto& upstream : upstreams) {
         if (!context.isCandidate(*upstream))
             continue;
-        upstream->current_weight += upstream->weight();
+        upstream->currentWeight(context.worker) += upstream->weight();
         total += upstream->weight();
-        if (!best || upstream->current_weight > best->current_weight)
+        if (!best || upstream->currentWeight(context.worker) > best->currentWeight(context.worker))
             best = upstream;
     }
     if (best)
-        best->current_weight -= total;
+        best->currentWeight(context.worker) -= total;
     return best;
 }
 

@@ -16,7 +16,9 @@
 
 namespace switchboard {
 
-Result<evutil_socket_t> bindListeningSocket(const std::string& text) {
+namespace {
+
+Result<evutil_socket_t> bindSocket(const std::string& text, bool reuse_port, bool listen) {
     auto address = parseHostPort(text);
     if (!address)
         return address.error();
@@ -43,14 +45,33 @@ Result<evutil_socket_t> bindListeningSocket(const std::string& text) {
         return ioError("cannot listen on " + text + ": " + std::strerror(errno));
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 || ::listen(fd, 4096) != 0) {
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 ||
+        (listen && ::listen(fd, 4096) != 0)) {
         int error = errno;
         ::close(fd);
         return ioError("cannot bind " + text + ": " + std::strerror(error));
     }
     return fd;
+}
+
+}  // namespace
+
+Result<evutil_socket_t> bindListeningSocket(const std::string& address, bool reuse_port) {
+    return bindSocket(address, reuse_port, /*listen=*/true);
+}
+
+Status checkAddressFree(const std::string& address) {
+    // A bind without SO_REUSEPORT fails on any socket bound there; not listening, the probe
+    // never takes a connection.
+    auto probe = bindSocket(address, /*reuse_port=*/false, /*listen=*/false);
+    if (!probe)
+        return probe.error();
+    ::close(*probe);
+    return Ok{};
 }
 
 std::unique_ptr<ConnectionListener> ConnectionListener::attach(event_base* base, evutil_socket_t fd,
@@ -62,8 +83,10 @@ std::unique_ptr<ConnectionListener> ConnectionListener::attach(event_base* base,
     listener->listener_.reset(
         evconnlistener_new(base, CCallback<&ConnectionListener::accepted>::call, listener.get(),
                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd));
-    if (!listener->listener_)
+    if (!listener->listener_) {
+        ::close(fd);
         return nullptr;
+    }
     return listener;
 }
 
@@ -77,11 +100,15 @@ ListenerSet::bindMissing(const std::vector<std::string>& addresses) {
     for (const auto& address : addresses) {
         if (bound_.count(address))
             continue;
-        auto fd = bindListeningSocket(address);
-        std::unique_ptr<AcceptingSocket> handle = fd ? attach_(*fd) : nullptr;
-        if (!handle) {
-            if (fd)
-                ::close(*fd);
+        if (reuse_port_) {
+            if (Status free = checkAddressFree(address); !free) {
+                close(bound_now);
+                return free.error();
+            }
+        }
+        auto fd = bindListeningSocket(address, reuse_port_);
+        std::unique_ptr<AcceptingSocket> handle = fd ? attach_(*fd, address) : nullptr;
+        if (!handle) {  // attach_ closed the socket
             close(bound_now);
             return fd ? ioError("cannot listen on " + address) : fd.error();
         }

@@ -13,52 +13,72 @@ namespace {
 constexpr std::size_t kFlushBytes = 32 * 1024;
 }
 
-AccessLog::AccessLog(event_base* base)
-    : flush_timer_(
-          event_new(base, -1, EV_PERSIST, CCallback<&AccessLog::flushTimerFired>::call, this)) {
+AccessLogFile::~AccessLogFile() {
+    std::lock_guard lock(mutex_);
+    closeLocked();
+}
+
+void AccessLogFile::closeLocked() {
+    if (file_ && owns_file_)
+        std::fclose(file_);
+    file_ = nullptr;
+    owns_file_ = false;
+    enabled_.store(false, std::memory_order_relaxed);
+}
+
+std::string AccessLogFile::open(const std::string& target) {
+    std::FILE* file = nullptr;
+    if (!target.empty() && target != "-") {
+        file = std::fopen(target.c_str(), "a");
+        if (!file)
+            return "cannot open access log " + target + ": " + std::strerror(errno);
+    }
+    std::lock_guard lock(mutex_);
+    closeLocked();
+    target_ = target;
+    file_ = target.empty() ? nullptr : file ? file : stdout;
+    owns_file_ = file != nullptr;
+    enabled_.store(file_ != nullptr, std::memory_order_relaxed);
+    return "";
+}
+
+std::string AccessLogFile::reopen() {
+    std::string target;
+    {
+        std::lock_guard lock(mutex_);
+        target = target_;
+    }
+    return open(target);
+}
+
+void AccessLogFile::write(std::string_view lines) {
+    std::lock_guard lock(mutex_);
+    if (!file_)
+        return;
+    std::fwrite(lines.data(), 1, lines.size(), file_);
+    std::fflush(file_);
+}
+
+AccessLog::AccessLog(event_base* base, AccessLogFile& file)
+    : file_(file), flush_timer_(event_new(base, -1, EV_PERSIST,
+                                          CCallback<&AccessLog::flushTimerFired>::call, this)) {
     timeval second{1, 0};
     event_add(flush_timer_.get(), &second);
 }
 
 AccessLog::~AccessLog() {
-    close();
-}
-
-void AccessLog::close() {
     flush();
-    if (file_ && owns_file_)
-        std::fclose(file_);
-    file_ = nullptr;
-    owns_file_ = false;
-}
-
-std::string AccessLog::open(const std::string& target) {
-    if (target.empty() || target == "-") {
-        close();
-        target_ = target;
-        file_ = target.empty() ? nullptr : stdout;
-        return "";
-    }
-    std::FILE* file = std::fopen(target.c_str(), "a");
-    if (!file)
-        return "cannot open access log " + target + ": " + std::strerror(errno);
-    close();
-    target_ = target;
-    file_ = file;
-    owns_file_ = true;
-    return "";
 }
 
 void AccessLog::flush() {
-    if (!file_ || buffer_.empty())
+    if (buffer_.empty())
         return;
-    std::fwrite(buffer_.data(), 1, buffer_.size(), file_);
-    std::fflush(file_);
+    file_.write(buffer_);
     buffer_.clear();
 }
 
 void AccessLog::write(const Entry& entry) {
-    if (!file_)
+    if (!file_.enabled())
         return;
     timeval now{};
     gettimeofday(&now, nullptr);

@@ -228,7 +228,7 @@ bool ClientConnection::startNextRequest() {
         return keep;
     }
     std::string_view path = head_.target.substr(0, head_.target.find('?'));
-    request_.pool = context_.registry().route(head_.host, path);
+    request_.pool = context_.services().route(head_.host, path);
     if (!request_.pool) {
         std::string body = JsonObject().add("error", "no route").add("path", path).toString();
         evbuffer_drain(input, head_length);

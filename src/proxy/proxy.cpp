@@ -30,8 +30,9 @@ std::string addressText(const sockaddr* address) {
 
 }  // namespace
 
-Proxy::Proxy(event_base* base, evdns_base* dns, Registry& registry, ServerStats& stats)
-    : context_(base, dns, registry, stats) {}
+Proxy::Proxy(event_base* base, evdns_base* dns, std::shared_ptr<const ServiceTable> services,
+             ServerStats& stats, AccessLogFile& log_file, std::size_t worker)
+    : context_(base, dns, std::move(services), stats, log_file, worker) {}
 
 Proxy::~Proxy() {
     // Copy first: each connection removes itself from the set as it goes.
@@ -48,8 +49,10 @@ std::unique_ptr<AcceptingSocket> Proxy::attachListener(evutil_socket_t fd) {
 }
 
 void Proxy::accept(evutil_socket_t fd, const sockaddr* address) {
-    if (context_.connections().size() >=
-        static_cast<std::size_t>(context_.settings().max_connections)) {
+    // The count is over all workers: a slot is taken before the connection exists, so two
+    // workers accepting at once can never both take the last one.
+    if (context_.stats().client_connections.add(1) >= context_.settings().max_connections) {
+        context_.stats().client_connections.add(-1);
         refuseConnection(fd);
         return;
     }
@@ -64,7 +67,7 @@ void Proxy::accept(evutil_socket_t fd, const sockaddr* address) {
 // timeout, and the listener never stays readable with nobody taking from it.
 void Proxy::refuseConnection(evutil_socket_t fd) {
     evutil_closesocket(fd);
-    ++context_.stats().client_connections_refused;
+    context_.stats().client_connections_refused.add();
     ++refused_unlogged_;
     auto now = std::chrono::steady_clock::now();
     if (now - refusal_logged_ >= std::chrono::seconds(1)) {

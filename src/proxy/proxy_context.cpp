@@ -4,12 +4,11 @@ namespace switchboard {
 
 void ProxyContext::add(ClientConnection* connection) {
     connections_.insert(connection);
-    stats_.client_connections = connections_.size();
 }
 
 void ProxyContext::forget(ClientConnection* connection) {
     connections_.erase(connection);
-    stats_.client_connections = connections_.size();
+    stats_.client_connections.add(-1);  // taken in Proxy::accept
     notifyIfDrained();
 }
 

@@ -150,6 +150,7 @@ void UpstreamExchange::tryNextUpstream() {
     context.tried = &tried_;
     context.client_ip = request_.client_ip;
     context.hash_value = request_.hash_value;
+    context.worker = context_.worker();
     request_.upstream = request_.pool->pick(context);
     if (!request_.upstream) {
         client_.respondError(502,
@@ -162,7 +163,7 @@ void UpstreamExchange::tryNextUpstream() {
     tried_.push_back(&upstream);
     upstream.noteAttempt(context.now);
     in_flight_ = InFlightGuard(request_.upstream);
-    ++upstream.requests;
+    upstream.requests.fetch_add(1, std::memory_order_relaxed);
 
     if (auto idle = context_.pool().takeIdle(upstream)) {
         connection_ = std::move(idle);
@@ -265,7 +266,7 @@ bool UpstreamExchange::startResponse() {
 
     Upstream& upstream = *request_.upstream;
     upstream.recordSuccess();
-    ++upstream.stats.responses[statusClassIndex(response_.status)];
+    upstream.stats.responses[statusClassIndex(response_.status)].add();
     request_.status = response_.status;
     upstream_keep_alive_ = response_.keep_alive;
     std::string_view transfer_encoding;
@@ -436,7 +437,7 @@ void UpstreamExchange::failed(Failure failure) {
                                   !request_.response_started;
     release(false);
     Upstream& upstream = *request_.upstream;
-    ++upstream.stats.responses[0];
+    upstream.stats.responses[0].add();
     if (request_.response_started) {
         // Part of the answer is out: the client must not mistake it for a whole one.
         logWarn(upstreamText(request_) + " failed mid-response; closing the client connection");

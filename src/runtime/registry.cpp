@@ -1,5 +1,6 @@
 #include "switchboard/runtime/registry.h"
 
+#include <algorithm>
 #include <map>
 
 #include "switchboard/balance/strategies.h"
@@ -8,9 +9,11 @@
 namespace switchboard {
 
 ServicePool::ServicePool(ServiceConfig config, UpstreamList upstreams,
-                         std::shared_ptr<ServiceStats> stats)
-    : config_(std::move(config)), upstreams_(std::move(upstreams)), stats_(std::move(stats)),
-      balancer_(makeBalancer(config_.strategy)) {}
+                         std::shared_ptr<ServiceStats> stats, std::size_t workers)
+    : config_(std::move(config)), upstreams_(std::move(upstreams)), stats_(std::move(stats)) {
+    for (std::size_t worker = 0; worker < std::max<std::size_t>(workers, 1); ++worker)
+        balancers_.push_back(makeBalancer(config_.strategy));
+}
 
 bool routeMatches(std::string_view route, std::string_view path) {
     if (path.substr(0, route.size()) != route)
@@ -33,10 +36,14 @@ std::string_view hostWithoutPort(std::string_view host) {
 
 }  // namespace
 
+Registry::Registry(std::size_t workers)
+    : workers_(std::max<std::size_t>(workers, 1)),
+      table_(std::make_shared<const ServiceTable>(Config{}, std::vector<std::shared_ptr<ServicePool>>{})) {}
+
 void Registry::apply(const Config& next) {
     std::map<std::string, std::map<std::string, std::shared_ptr<Upstream>>> existing;
     std::map<std::string, std::shared_ptr<ServiceStats>> stats;
-    for (const auto& pool : pools_) {
+    for (const auto& pool : table_->services()) {
         stats[pool->name()] = pool->sharedStats();
         for (const auto& upstream : pool->upstreams())
             existing[pool->name()][upstream->name()] = upstream;
@@ -56,24 +63,23 @@ void Registry::apply(const Config& next) {
             }
             // Addresses in a validated Config always parse.
             auto address = parseHostPort(upstream_config.address);
-            upstreams.push_back(std::make_shared<Upstream>(upstream_config, *address));
+            upstreams.push_back(std::make_shared<Upstream>(upstream_config, *address, workers_));
         }
         auto& service_stats = stats[service.name];
         if (!service_stats)
             service_stats = std::make_shared<ServiceStats>();
         pools.push_back(
-            std::make_shared<ServicePool>(service, std::move(upstreams), service_stats));
+            std::make_shared<ServicePool>(service, std::move(upstreams), service_stats, workers_));
     }
     // Whatever is left was removed: requests already on it finish, no new ones start.
     for (auto& [service, upstreams] : existing)
         for (auto& [address, upstream] : upstreams)
-            upstream->draining = true;
+            upstream->draining.store(true, std::memory_order_relaxed);
 
-    config_ = next;
-    pools_ = std::move(pools);
+    table_ = std::make_shared<const ServiceTable>(next, std::move(pools));
 }
 
-std::shared_ptr<ServicePool> Registry::route(std::string_view host, std::string_view path) const {
+std::shared_ptr<ServicePool> ServiceTable::route(std::string_view host, std::string_view path) const {
     host = hostWithoutPort(host);
     std::shared_ptr<ServicePool> best;
     for (const auto& pool : pools_) {
@@ -96,7 +102,7 @@ std::shared_ptr<ServicePool> Registry::route(std::string_view host, std::string_
     return best;
 }
 
-std::shared_ptr<ServicePool> Registry::find(std::string_view name) const {
+std::shared_ptr<ServicePool> ServiceTable::find(std::string_view name) const {
     for (const auto& pool : pools_)
         if (pool->name() == name)
             return pool;

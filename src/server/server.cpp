@@ -3,6 +3,8 @@
 #include <csignal>
 #include <cstring>
 
+#include <event2/thread.h>
+
 #include "switchboard/base/c_callback.h"
 #include "switchboard/base/log.h"
 #include "switchboard/base/systemd_notify.h"
@@ -26,10 +28,12 @@ class EvhttpAcceptingSocket : public AcceptingSocket {
 
 std::unique_ptr<ListenerSet> makeEvhttpListeners(const char* what, evhttp* http) {
     return std::make_unique<ListenerSet>(
-        what, [http](evutil_socket_t fd) -> std::unique_ptr<AcceptingSocket> {
+        what, [http](evutil_socket_t fd, const std::string&) -> std::unique_ptr<AcceptingSocket> {
             evhttp_bound_socket* bound = evhttp_accept_socket_with_handle(http, fd);
-            if (!bound)
+            if (!bound) {
+                evutil_closesocket(fd);
                 return nullptr;
+            }
             return std::make_unique<EvhttpAcceptingSocket>(http, bound);
         });
 }
@@ -53,10 +57,15 @@ void notifyReloadDone(const Config& running, const ReloadOutcome& outcome) {
 
 namespace {
 
-// One loop for everything. The changelist batches the epoll_ctl calls a bufferevent makes
-// as it switches events on and off within one turn of the loop.
-event_base* newEventBase() {
+// The main loop. The changelist batches the epoll_ctl calls a socket makes as it switches
+// events on and off within one turn of the loop. No libevent locks: only the main thread
+// touches this base (workers reach it through LoopTasks). With workers on threads of their
+// own, libevent's global state (the random numbers evdns draws) gets its locks.
+event_base* newEventBase(std::size_t workers) {
+    if (workers > 1)
+        evthread_use_pthreads();
     event_config* config = event_config_new();
+    event_config_set_flag(config, EVENT_BASE_FLAG_NOLOCK);
     event_config_set_flag(config, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
     event_base* base = event_base_new_with_config(config);
     event_config_free(config);
@@ -66,8 +75,9 @@ event_base* newEventBase() {
 }  // namespace
 
 Server::Server(ConfigStore store, Config initial)
-    : base_(newEventBase()), dns_(evdns_base_new(base_.get(), EVDNS_BASE_INITIALIZE_NAMESERVERS)),
-      store_(std::move(store)) {
+    : base_(newEventBase(resolvedWorkerCount(initial.proxy.workers))),
+      dns_(evdns_base_new(base_.get(), EVDNS_BASE_INITIALIZE_NAMESERVERS)),
+      store_(std::move(store)), registry_(resolvedWorkerCount(initial.proxy.workers)) {
     // Signal handling is in place before anything is bound (SPEC §7): a SIGHUP during
     // start-up must never kill the process. libevent's signal events only note the signal
     // in the handler and run our code from the loop.
@@ -84,7 +94,8 @@ Server::Server(ConfigStore store, Config initial)
     registry_.apply(initial);
     health_ = std::make_unique<HealthChecker>(base_.get(), dns_.get());
     health_->reconcile(registry_);
-    proxy_ = std::make_unique<Proxy>(base_.get(), dns_.get(), registry_, stats_);
+    workers_ = std::make_unique<ProxyWorkers>(registry_.workers(), base_.get(), registry_.table(),
+                                              stats_, access_log_);
     admin_ = std::make_unique<AdminApi>(registry_, *this, stats_);
     admin_http_.reset(evhttp_new(base_.get()));
     evhttp_set_gencb(admin_http_.get(), CCallback<&AdminApi::handleRequest>::call, admin_.get());
@@ -94,7 +105,11 @@ Server::Server(ConfigStore store, Config initial)
                                    EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS |
                                    EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);  // 405 from us
     proxy_listeners_ = std::make_unique<ListenerSet>(
-        "proxy", [this](evutil_socket_t fd) { return proxy_->attachListener(fd); });
+        "proxy",
+        [this](evutil_socket_t fd, const std::string& address) {
+            return workers_->attach(fd, address);
+        },
+        /*reuse_port=*/registry_.workers() > 1);
     admin_listeners_ = makeEvhttpListeners("admin", admin_http_.get());
     applySettings();
 }
@@ -127,7 +142,7 @@ void Server::onSignal(int signal_number) {
         admin_->recordReload("SIGHUP", "", reload("SIGHUP"));
         break;
     case SIGUSR1: {
-        std::string problem = proxy_->accessLog().reopen();
+        std::string problem = access_log_.reopen();
         if (!problem.empty())
             logError("SIGUSR1: " + problem);
         else
@@ -152,7 +167,7 @@ void Server::shutdown(const std::string& cause) {
     admin_listeners_->closeAll();
     const timeval limit = toTimeval(std::chrono::milliseconds(timeout_ms));
     event_base_loopexit(base_.get(), &limit);
-    proxy_->beginShutdown([this] { event_base_loopexit(base_.get(), nullptr); });
+    workers_->beginShutdown([this] { event_base_loopexit(base_.get(), nullptr); });
 }
 
 void Server::applySettings() {
@@ -160,7 +175,7 @@ void Server::applySettings() {
     const std::string& target = registry_.config().proxy.access_log;
     if (target == access_log_target_)
         return;
-    std::string problem = proxy_->accessLog().open(target);
+    std::string problem = access_log_.open(target);
     if (!problem.empty()) {
         logError(problem);
         return;
@@ -168,8 +183,15 @@ void Server::applySettings() {
     access_log_target_ = target;
 }
 
+void Server::applyConfig(const Config& next) {
+    registry_.apply(next);
+    health_->reconcile(registry_);
+    workers_->publish(registry_.table());
+}
+
 int Server::run() {
     const auto& config = registry_.config();
+    workers_->start();
     auto proxy_bound = proxy_listeners_->bindMissing(config.proxy.listen);
     if (!proxy_bound) {
         logError(proxy_bound.error().message);
@@ -181,7 +203,9 @@ int Server::run() {
         return kExitBindFailed;
     }
     logInfo("started with " + std::to_string(config.services.size()) + " services and " +
-            std::to_string(config.upstreamCount()) + " upstreams");
+            std::to_string(config.upstreamCount()) + " upstreams on " +
+            std::to_string(workers_->size()) + " proxy worker" +
+            (workers_->size() == 1 ? "" : "s"));
     systemd::ready(systemd::statusText(config.services.size(), config.upstreamCount()));
     event_base_dispatch(base_.get());
     logInfo("stopped");
@@ -191,13 +215,12 @@ int Server::run() {
 Status Server::commit(const Config& candidate, const std::string& summary) {
     Status saved = store_.save(registry_.config(), candidate);
     if (!saved) {
-        ++stats_.saves_failed;
+        stats_.saves_failed.add();
         logWarn(summary + ": refused: " + saved.error().message);
         return saved;
     }
-    ++stats_.saves_ok;
-    registry_.apply(candidate);
-    health_->reconcile(registry_);
+    stats_.saves_ok.add();
+    applyConfig(candidate);
     systemd::status(systemd::statusText(candidate.services.size(), candidate.upstreamCount()));
     logInfo(summary);
     return Ok{};
@@ -238,7 +261,7 @@ ReloadOutcome Server::reload(const std::string& cause) {
             logError(error.toString());
         }
         logError(cause + ": reload refused; still serving the previous configuration");
-        ++stats_.reloads_failed;
+        stats_.reloads_failed.add();
         notifyReloadDone(registry_.config(), outcome);
         return outcome;
     }
@@ -257,18 +280,22 @@ ReloadOutcome Server::reload(const std::string& cause) {
     if (!outcome.errors.empty()) {
         logError(cause + ": reload refused: " + outcome.errors.front() +
                  "; still serving the previous configuration");
-        ++stats_.reloads_failed;
+        stats_.reloads_failed.add();
         notifyReloadDone(registry_.config(), outcome);
         return outcome;
     }
     outcome.diff = diffConfigs(registry_.config(), next);
-    registry_.apply(next);
-    health_->reconcile(registry_);
+    if (resolvedWorkerCount(next.proxy.workers) != workers_->size()) {
+        outcome.warnings.push_back("proxy.workers: changing workers takes a restart; still running " +
+                                   std::to_string(workers_->size()));
+        logWarn(cause + ": " + outcome.warnings.back());
+    }
+    applyConfig(next);
     applySettings();
     proxy_listeners_->closeAllBut(next.proxy.listen);
     admin_listeners_->closeAllBut(next.admin.listen);
     outcome.ok = true;
-    ++stats_.reloads_ok;
+    stats_.reloads_ok.add();
     const auto& diff = outcome.diff;
     logInfo(cause + ": reloaded " + store_.path() + ": services added: " +
             joined(diff.services_added) + "; removed: " + joined(diff.services_removed) +

@@ -26,6 +26,9 @@ struct ReloadOutcome {
     bool ok = false;
     std::vector<std::string> errors;  // "FILE:LINE:COLUMN: message" each, when !ok
     ConfigDiff diff;                  // when ok
+    // When ok: what the reload took in but could not apply ("proxy.workers: changing workers
+    // takes a restart; still running 4"), logged as warnings and answered by POST /reload.
+    std::vector<std::string> warnings;
     // previewReload only: the text switchboard last loaded or wrote (before) and the file
     // on disk now (after) -- what the reload would take in.
     ConfigPreview file;

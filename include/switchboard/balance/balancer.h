@@ -23,6 +23,8 @@ struct PickContext {
     // header named by hash_key = "header:NAME" (the client IP when the header is absent).
     // When empty, consistent_hash uses client_ip.
     std::string_view hash_value;
+    // The proxy worker picking (SPEC §9): the slot of the per-worker turn state to use.
+    std::size_t worker = 0;
 
     bool wasTried(const Upstream* upstream) const;
     bool isCandidate(const Upstream& upstream) const {
@@ -33,8 +35,9 @@ struct PickContext {
 // One small interface, one file per strategy (HAProxy's lb_*.c, nginx's peer get/free):
 // round_robin.h, least_conn.h, random.h, consistent_hash.h. A ServicePool makes its
 // balancer once and hands it the same (immutable) upstream list on every pick; a config
-// change builds a new pool and a new balancer. State that must survive such a change (smooth
-// round robin's current_weight) lives in the Upstream objects.
+// change builds a new pool and a new balancer per worker (a balancer is only ever used by one
+// worker). State that must survive such a change (smooth round robin's current weight) lives
+// in the Upstream objects, in the picking worker's slot.
 class Balancer {
   public:
     virtual ~Balancer() = default;
@@ -53,7 +56,8 @@ std::string_view requestHashValue(std::string_view hash_key, const RequestHead& 
 // in_flight_b / weight_b, compared as in_flight_a * weight_b < in_flight_b * weight_a so that
 // no division rounds (least_conn, random's two choices).
 inline bool lessLoaded(const Upstream& a, const Upstream& b) {
-    return a.in_flight * b.weight() < b.in_flight * a.weight();
+    return a.in_flight.load(std::memory_order_relaxed) * b.weight() <
+           b.in_flight.load(std::memory_order_relaxed) * a.weight();
 }
 
 }  // namespace switchboard

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "switchboard/base/stats.h"
 #include "switchboard/config/config.h"
@@ -17,16 +19,22 @@ using Clock = std::chrono::steady_clock;
 // kept apart from the balancer's working numbers (HAProxy's uweight/eweight split), and the
 // whole object is shared: a request in flight holds a shared_ptr so that removing the
 // upstream never leaves it dangling.
+//
+// Every proxy worker (SPEC §9) shares one Upstream: health (active and passive), the
+// in-flight count and the counters are atomics that any worker reads and writes without a
+// lock, and the main loop sets the weight and the marks. What one worker's balancer keeps
+// between picks (smooth round robin's current weight) has one slot per worker, on its own
+// cache line, which only that worker touches.
 class Upstream {
   public:
-    Upstream(UpstreamConfig config, HostPort address)
-        : config_(std::move(config)), address_(std::move(address)) {}
+    Upstream(UpstreamConfig config, HostPort address, std::size_t workers = 1)
+        : name_(std::move(config.address)), address_(std::move(address)), weight_(config.weight),
+          turns_(workers == 0 ? 1 : workers) {}
 
-    const UpstreamConfig& config() const { return config_; }
-    const std::string& name() const { return config_.address; }
+    const std::string& name() const { return name_; }
     const HostPort& address() const { return address_; }
-    std::int64_t weight() const { return config_.weight; }
-    void setWeight(std::int64_t weight) { config_.weight = weight; }
+    std::int64_t weight() const { return weight_.load(std::memory_order_relaxed); }
+    void setWeight(std::int64_t weight) { weight_.store(weight, std::memory_order_relaxed); }
 
     // Usable for a new request: not draining, not down by the active health check, and not
     // down by passive health (SPEC §3: `max_fails` failures in a row take the upstream out
@@ -38,28 +46,38 @@ class Upstream {
     void recordFailure(Clock::time_point now, std::int64_t max_fails,
                        std::chrono::milliseconds fail_timeout);
     // Marks the start of the half-open trial so that only one request probes a failed
-    // upstream at a time.
+    // upstream at a time (per worker: two workers may each pick it before either marks it).
     void noteAttempt(Clock::time_point now);
 
     // Set when the upstream is removed from its service: no new requests, in-flight finish.
-    bool draining = false;
+    std::atomic<bool> draining{false};
     // Set and cleared by the active health check (HealthChecker) after `fall` failed or
     // `rise` passed checks; always false for a service without a health check. A new
     // upstream starts up.
-    bool health_check_down = false;
+    std::atomic<bool> health_check_down{false};
 
-    std::int64_t in_flight = 0;
-    std::uint64_t requests = 0;
-    // Smooth weighted round robin's running value (nginx's current_weight).
-    std::int64_t current_weight = 0;
+    std::atomic<std::int64_t> in_flight{0};  // over all workers (least_conn, random)
+    std::atomic<std::uint64_t> requests{0};
     UpstreamStats stats;
 
+    // Smooth weighted round robin's running value (nginx's current_weight) for `worker`'s
+    // balancer; only that worker reads or writes it.
+    std::int64_t& currentWeight(std::size_t worker) { return turns_[worker].current_weight; }
+
   private:
-    UpstreamConfig config_;
+    struct alignas(64) WorkerTurn {
+        std::int64_t current_weight = 0;
+    };
+    static std::int64_t ticks(Clock::time_point time) { return time.time_since_epoch().count(); }
+
+    std::string name_;
     HostPort address_;
-    std::int64_t consecutive_failures_ = 0;
-    Clock::time_point down_until_{};
-    bool trial_in_progress_ = false;
+    std::atomic<std::int64_t> weight_;
+    std::vector<WorkerTurn> turns_;
+    std::atomic<std::int64_t> consecutive_failures_{0};
+    // Clock ticks until which passive health keeps the upstream out; 0 = not failed.
+    std::atomic<std::int64_t> down_until_{0};
+    std::atomic<bool> trial_in_progress_{false};
 };
 
 // One request's share of Upstream::in_flight: counted from construction until release() or
@@ -70,7 +88,7 @@ class InFlightGuard {
   public:
     InFlightGuard() = default;
     explicit InFlightGuard(std::shared_ptr<Upstream> upstream) : upstream_(std::move(upstream)) {
-        ++upstream_->in_flight;
+        upstream_->in_flight.fetch_add(1, std::memory_order_relaxed);
     }
     ~InFlightGuard() { release(); }
     InFlightGuard(InFlightGuard&& other) noexcept = default;
@@ -84,7 +102,7 @@ class InFlightGuard {
 
     void release() {
         if (upstream_)
-            --upstream_->in_flight;
+            upstream_->in_flight.fetch_sub(1, std::memory_order_relaxed);
         upstream_.reset();
     }
 

@@ -2,6 +2,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
 
@@ -20,6 +21,11 @@ using EventPtr = std::unique_ptr<event, CFree<event_free>>;
 using EvbufferPtr = std::unique_ptr<evbuffer, CFree<evbuffer_free>>;
 using EvhttpPtr = std::unique_ptr<evhttp, CFree<evhttp_free>>;
 using EvhttpConnectionPtr = std::unique_ptr<evhttp_connection, CFree<evhttp_connection_free>>;
+
+struct EvdnsBaseFree {
+    void operator()(evdns_base* dns) const { evdns_base_free(dns, 0); }
+};
+using EvdnsBasePtr = std::unique_ptr<evdns_base, EvdnsBaseFree>;
 
 // libevent takes every timeout as a timeval; a negative duration is no wait at all.
 inline timeval toTimeval(std::chrono::milliseconds duration) {

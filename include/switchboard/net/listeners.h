@@ -16,8 +16,15 @@
 namespace switchboard {
 
 // A listening TCP socket on "host:port" (IPv4, [IPv6] or localhost): non-blocking,
-// close-on-exec, SO_REUSEADDR, IPV6_V6ONLY for IPv6.
-Result<evutil_socket_t> bindListeningSocket(const std::string& address);
+// close-on-exec, SO_REUSEADDR, IPV6_V6ONLY for IPv6. With `reuse_port`, SO_REUSEPORT too:
+// several sockets on one address, the kernel spreading new connections over them (one per
+// proxy worker, SPEC §9).
+Result<evutil_socket_t> bindListeningSocket(const std::string& address, bool reuse_port = false);
+
+// Fails, naming the address, when anything listens on `address` already, SO_REUSEPORT or
+// not: a group of SO_REUSEPORT sockets would otherwise quietly share a port with another
+// process of the same user.
+Status checkAddressFree(const std::string& address);
 
 // What a protocol layer made of one listening socket (an evconnlistener, an evhttp bound
 // socket). Destroying it stops accepting and closes the socket.
@@ -31,7 +38,7 @@ class ConnectionListener : public AcceptingSocket {
   public:
     using OnAccept = std::function<void(evutil_socket_t, const sockaddr*)>;
 
-    // Null when libevent cannot take the socket.
+    // Takes the socket: null (and the socket closed) when libevent cannot take it.
     static std::unique_ptr<ConnectionListener> attach(event_base* base, evutil_socket_t fd,
                                                       OnAccept on_accept);
 
@@ -48,12 +55,15 @@ class ConnectionListener : public AcceptingSocket {
 // bind leaves the running listeners alone.
 class ListenerSet {
   public:
-    // Hands a bound socket to its protocol layer; null on failure (the socket is then
-    // closed here).
-    using Attach = std::function<std::unique_ptr<AcceptingSocket>(evutil_socket_t)>;
+    // Hands a socket bound to `address` to its protocol layer, which takes it: on failure it
+    // closes the socket and answers null.
+    using Attach =
+        std::function<std::unique_ptr<AcceptingSocket>(evutil_socket_t, const std::string& address)>;
 
-    ListenerSet(std::string what, Attach attach)
-        : what_(std::move(what)), attach_(std::move(attach)) {}
+    // With `reuse_port`, each address is checked to be free and bound with SO_REUSEPORT, so
+    // that `attach` may bind more sockets to it (bindListeningSocket(address, true)).
+    ListenerSet(std::string what, Attach attach, bool reuse_port = false)
+        : what_(std::move(what)), attach_(std::move(attach)), reuse_port_(reuse_port) {}
     ~ListenerSet() { closeAll(); }
     ListenerSet(const ListenerSet&) = delete;
     ListenerSet& operator=(const ListenerSet&) = delete;
@@ -71,6 +81,7 @@ class ListenerSet {
   private:
     std::string what_;
     Attach attach_;
+    bool reuse_port_;
     std::map<std::string, std::unique_ptr<AcceptingSocket>> bound_;
 };
 

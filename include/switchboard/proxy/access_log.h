@@ -1,7 +1,9 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -9,23 +11,49 @@
 
 namespace switchboard {
 
-// One line per proxied request (SPEC §3), to stdout ("-"), a file, or nowhere (""):
-//   2026-11-25T21:00:00.123Z 127.0.0.1 "GET /apiA?x=1 HTTP/1.1" 200 1234 0.0012 apiA 127.0.0.1:3001
-// time, client address, request line, status, body bytes sent, duration in seconds, service
-// and upstream ("-" when there was none). Lines are buffered and written at least once a
-// second, so logging costs no system call per request.
-class AccessLog {
+// Where access log lines go: stdout ("-"), a file, or nowhere (""). One per process, shared by
+// every proxy worker (SPEC §9): each worker hands it whole lines in batches, and a batch is
+// written under a mutex with one fwrite, so lines from different workers never interleave
+// within a line. The main loop opens and reopens it (SIGUSR1).
+class AccessLogFile {
   public:
-    explicit AccessLog(event_base* base);
-    ~AccessLog();
-    AccessLog(const AccessLog&) = delete;
-    AccessLog& operator=(const AccessLog&) = delete;
+    AccessLogFile() = default;
+    ~AccessLogFile();
+    AccessLogFile(const AccessLogFile&) = delete;
+    AccessLogFile& operator=(const AccessLogFile&) = delete;
 
     // Switches to `target` ("-", a path, or "" for off). Returns an error message, or "".
     std::string open(const std::string& target);
     // Reopens the same file (SIGUSR1, after logrotate moved it).
-    std::string reopen() { return open(target_); }
-    bool enabled() const { return file_ != nullptr; }
+    std::string reopen();
+    bool enabled() const { return enabled_.load(std::memory_order_relaxed); }
+    // Writes complete lines.
+    void write(std::string_view lines);
+
+  private:
+    void closeLocked();
+
+    std::mutex mutex_;
+    std::string target_;
+    std::FILE* file_ = nullptr;
+    bool owns_file_ = false;
+    std::atomic<bool> enabled_{false};
+};
+
+// One line per proxied request (SPEC §3):
+//   2026-11-25T21:00:00.123Z 127.0.0.1 "GET /apiA?x=1 HTTP/1.1" 200 1234 0.0012 apiA 127.0.0.1:3001
+// time, client address, request line, status, body bytes sent, duration in seconds, service
+// and upstream ("-" when there was none). One per proxy loop: lines are buffered and handed
+// to the AccessLogFile at least once a second, so logging costs no system call (and no lock)
+// per request.
+class AccessLog {
+  public:
+    AccessLog(event_base* base, AccessLogFile& file);
+    ~AccessLog();
+    AccessLog(const AccessLog&) = delete;
+    AccessLog& operator=(const AccessLog&) = delete;
+
+    bool enabled() const { return file_.enabled(); }
 
     struct Entry {
         std::string_view client;
@@ -43,11 +71,8 @@ class AccessLog {
 
   private:
     void flushTimerFired(evutil_socket_t, short) { flush(); }
-    void close();
 
-    std::string target_;
-    std::FILE* file_ = nullptr;
-    bool owns_file_ = false;
+    AccessLogFile& file_;
     std::string buffer_;
     EventPtr flush_timer_;
 };

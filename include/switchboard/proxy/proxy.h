@@ -19,7 +19,8 @@ class ClientConnection;
 // a ClientConnection (client_connection.cpp); what the connections share is the ProxyContext.
 class Proxy {
   public:
-    Proxy(event_base* base, evdns_base* dns, Registry& registry, ServerStats& stats);
+    Proxy(event_base* base, evdns_base* dns, std::shared_ptr<const ServiceTable> services,
+          ServerStats& stats, AccessLogFile& log_file, std::size_t worker = 0);
     ~Proxy();
     Proxy(const Proxy&) = delete;
     Proxy& operator=(const Proxy&) = delete;
@@ -31,13 +32,16 @@ class Proxy {
     // `on_drained` runs once no client connection is left.
     void beginShutdown(std::function<void()> on_drained);
 
-    AccessLog& accessLog() { return context_.accessLog(); }
+    // Takes a newly published configuration: the next request accepted sees it.
+    void setServices(std::shared_ptr<const ServiceTable> services) {
+        context_.setServices(std::move(services));
+    }
     std::size_t connectionCount() const { return context_.connections().size(); }
 
   private:
     void accept(evutil_socket_t fd, const sockaddr* address);
-    // A connection over proxy.max_connections: closed at once, and logged at most once a
-    // second with the count since the last such line.
+    // A connection over proxy.max_connections (counted over all workers): closed at once, and
+    // logged at most once a second (per worker) with the count since the last such line.
     void refuseConnection(evutil_socket_t fd);
 
     ProxyContext context_;

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <unordered_set>
 
 #include "switchboard/base/libevent.h"
@@ -15,24 +16,34 @@ namespace switchboard {
 
 class ClientConnection;
 
-// What every connection of one proxy loop shares: the loop, the running services, the idle
-// upstream connections, the splice pipes, the access log, the set of open client connections
-// and whether the proxy is stopping. The Proxy owns it and accepts into it; ClientConnection
-// and UpstreamExchange borrow it, so the pieces of the data plane depend on this and not on
-// the Proxy that makes them.
+// What every connection of one proxy loop (one worker, SPEC §9) shares: the loop, the running
+// services as this worker last took them, the idle upstream connections, the splice pipes,
+// the access log, the set of open client connections and whether the proxy is stopping. The
+// Proxy owns it and accepts into it; ClientConnection and UpstreamExchange borrow it, so the
+// pieces of the data plane depend on this and not on the Proxy that makes them. Only the
+// worker's thread touches it; what workers share (the ServerStats, the access log file, the
+// upstreams' run-time state) is made for that.
 class ProxyContext {
   public:
     // Pipes for splicing bodies: 256 at most (512 file descriptors, 32 MiB of pipe buffers).
     static constexpr std::size_t kMaxPipes = 256;
 
-    ProxyContext(event_base* base, evdns_base* dns, Registry& registry, ServerStats& stats)
-        : base_(base), registry_(registry), stats_(stats), pool_(base, dns), access_log_(base) {}
+    ProxyContext(event_base* base, evdns_base* dns, std::shared_ptr<const ServiceTable> services,
+                 ServerStats& stats, AccessLogFile& log_file, std::size_t worker = 0)
+        : base_(base), services_(std::move(services)), stats_(stats), worker_(worker),
+          pool_(base, dns), access_log_(base, log_file) {}
     ProxyContext(const ProxyContext&) = delete;
     ProxyContext& operator=(const ProxyContext&) = delete;
 
     event_base* base() { return base_; }
-    Registry& registry() { return registry_; }
-    const ProxySettings& settings() const { return registry_.config().proxy; }
+    // The running services; a request takes its pool from here once and keeps it.
+    const ServiceTable& services() const { return *services_; }
+    // Takes a newly published table (on this worker's loop).
+    void setServices(std::shared_ptr<const ServiceTable> services) {
+        services_ = std::move(services);
+    }
+    const ProxySettings& settings() const { return services_->config().proxy; }
+    std::size_t worker() const { return worker_; }
     ServerStats& stats() { return stats_; }
     UpstreamPool& pool() { return pool_; }
     PipePool& pipes() { return pipes_; }
@@ -53,8 +64,9 @@ class ProxyContext {
 
   private:
     event_base* base_;
-    Registry& registry_;
+    std::shared_ptr<const ServiceTable> services_;
     ServerStats& stats_;
+    std::size_t worker_;
     UpstreamPool pool_;
     PipePool pipes_{kMaxPipes};
     AccessLog access_log_;

@@ -1,7 +1,5 @@
 #pragma once
 
-#include <event2/dns.h>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,16 +9,12 @@
 #include "switchboard/config/config.h"
 #include "switchboard/config/config_store.h"
 #include "switchboard/net/listeners.h"
-#include "switchboard/proxy/proxy.h"
+#include "switchboard/proxy/access_log.h"
 #include "switchboard/runtime/health_checker.h"
 #include "switchboard/runtime/registry.h"
+#include "switchboard/server/proxy_workers.h"
 
 namespace switchboard {
-
-struct EvdnsBaseFree {
-    void operator()(evdns_base* dns) const { evdns_base_free(dns, 0); }
-};
-using EvdnsBasePtr = std::unique_ptr<evdns_base, EvdnsBaseFree>;
 
 // Exit statuses (SPEC §1).
 inline constexpr int kExitOk = 0;
@@ -28,7 +22,10 @@ inline constexpr int kExitConfigError = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitBindFailed = 3;
 
-// Owns the event loop, both listeners and the signals; starts, reloads and stops.
+// Owns the main event loop, both listeners, the proxy workers and the signals; starts,
+// reloads and stops. The main loop keeps the admin port, health checks, persistence, reload,
+// signals and systemd; the proxy port is the workers' (SPEC §9), and every change reaches
+// them through ProxyWorkers::publish before the call that made it answers.
 class Server final : public ConfigControl {
   public:
     // `store` has loaded `initial` already.
@@ -45,6 +42,8 @@ class Server final : public ConfigControl {
 
   private:
     void applySettings();
+    // Makes `next` the running configuration everywhere: registry, health checks, workers.
+    void applyConfig(const Config& next);
     void shutdown(const std::string& cause);
     void onSignal(int signal_number);
     void onSignalEvent(evutil_socket_t signal_number, short);
@@ -54,9 +53,10 @@ class Server final : public ConfigControl {
     EvdnsBasePtr dns_;
     ConfigStore store_;
     ServerStats stats_;
+    AccessLogFile access_log_;  // outlives the workers, which write to it
     Registry registry_;
     std::unique_ptr<HealthChecker> health_;  // active checks; its timers live on base_
-    std::unique_ptr<Proxy> proxy_;
+    std::unique_ptr<ProxyWorkers> workers_;
     std::unique_ptr<AdminApi> admin_;
     EvhttpPtr admin_http_;
     std::unique_ptr<ListenerSet> proxy_listeners_;

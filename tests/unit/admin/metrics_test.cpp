@@ -46,15 +46,15 @@ TEST(RenderMetrics, CountersOfServicesAndUpstreams) {
     pool->stats().recordResponse(204, 0.2);
     pool->stats().recordResponse(502, 20);
     auto& first = *pool->upstreams()[0];
-    first.stats.responses[2] = 2;
-    first.stats.responses[0] = 1;
+    first.stats.responses[2].add(2);
+    first.stats.responses[0].add(1);
     first.requests = 3;
     first.in_flight = 1;
     pool->upstreams()[1]->draining = true;
     ServerStats stats;
-    stats.reloads_ok = 4;
-    stats.saves_failed = 1;
-    stats.client_connections = 7;
+    stats.reloads_ok.add(4);
+    stats.saves_failed.add(1);
+    stats.client_connections.add(7);
 
     std::string text = renderMetrics(registry, stats);
     for (
