@@ -30,7 +30,8 @@ std::shared_ptr<Upstream> LeastConnBalancer::pick(const UpstreamList& upstreams,
             continue;
         upstream->currentWeight(context.worker) += upstream->weight();
         total += upstream->weight();
-        if (!chosen || upstream->currentWeight(context.worker) > chosen->currentWeight(context.worker))
+        if (!chosen ||
+            upstream->currentWeight(context.worker) > chosen->currentWeight(context.worker))
             chosen = upstream;
     }
     chosen->currentWeight(context.worker) -= total;

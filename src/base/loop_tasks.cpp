@@ -34,8 +34,8 @@ LoopTasks::LoopTasks(event_base* base) : wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_
         logError(std::string("eventfd: ") + std::strerror(errno));
         std::abort();
     }
-    wake_event_.reset(event_new(base, wake_fd_, EV_READ | EV_PERSIST,
-                                CCallback<&LoopTasks::onWake>::call, this));
+    wake_event_.reset(
+        event_new(base, wake_fd_, EV_READ | EV_PERSIST, CCallback<&LoopTasks::onWake>::call, this));
     event_add(wake_event_.get(), nullptr);
 }
 

@@ -38,7 +38,8 @@ std::string_view hostWithoutPort(std::string_view host) {
 
 Registry::Registry(std::size_t workers)
     : workers_(std::max<std::size_t>(workers, 1)),
-      table_(std::make_shared<const ServiceTable>(Config{}, std::vector<std::shared_ptr<ServicePool>>{})) {}
+      table_(std::make_shared<const ServiceTable>(Config{},
+                                                  std::vector<std::shared_ptr<ServicePool>>{})) {}
 
 void Registry::apply(const Config& next) {
     std::map<std::string, std::map<std::string, std::shared_ptr<Upstream>>> existing;
@@ -79,7 +80,8 @@ void Registry::apply(const Config& next) {
     table_ = std::make_shared<const ServiceTable>(next, std::move(pools));
 }
 
-std::shared_ptr<ServicePool> ServiceTable::route(std::string_view host, std::string_view path) const {
+std::shared_ptr<ServicePool> ServiceTable::route(std::string_view host,
+                                                 std::string_view path) const {
     host = hostWithoutPort(host);
     std::shared_ptr<ServicePool> best;
     for (const auto& pool : pools_) {

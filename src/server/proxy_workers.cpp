@@ -55,7 +55,8 @@ ProxyWorker::ProxyWorker(std::size_t index, event_base* main_base,
         thread_ = std::make_unique<EventLoopThread>();
     base_ = thread_ ? thread_->base() : main_base;
     dns_.reset(evdns_base_new(base_, EVDNS_BASE_INITIALIZE_NAMESERVERS));
-    proxy_ = std::make_unique<Proxy>(base_, dns_.get(), std::move(services), stats, log_file, index);
+    proxy_ =
+        std::make_unique<Proxy>(base_, dns_.get(), std::move(services), stats, log_file, index);
 }
 
 ProxyWorker::~ProxyWorker() {

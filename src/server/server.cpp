@@ -286,8 +286,9 @@ ReloadOutcome Server::reload(const std::string& cause) {
     }
     outcome.diff = diffConfigs(registry_.config(), next);
     if (resolvedWorkerCount(next.proxy.workers) != workers_->size()) {
-        outcome.warnings.push_back("proxy.workers: changing workers takes a restart; still running " +
-                                   std::to_string(workers_->size()));
+        outcome.warnings.push_back(
+            "proxy.workers: changing workers takes a restart; still running " +
+            std::to_string(workers_->size()));
         logWarn(cause + ": " + outcome.warnings.back());
     }
     applyConfig(next);

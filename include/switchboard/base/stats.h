@@ -72,7 +72,7 @@ struct ServiceStats {
 struct ServerStats {
     Counter reloads_ok, reloads_failed;
     Counter saves_ok, saves_failed;
-    Gauge client_connections;          // currently open on the proxy port, all workers
+    Gauge client_connections;            // currently open on the proxy port, all workers
     Counter client_connections_refused;  // closed at accept: proxy.max_connections
 };
 

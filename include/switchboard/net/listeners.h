@@ -57,8 +57,8 @@ class ListenerSet {
   public:
     // Hands a socket bound to `address` to its protocol layer, which takes it: on failure it
     // closes the socket and answers null.
-    using Attach =
-        std::function<std::unique_ptr<AcceptingSocket>(evutil_socket_t, const std::string& address)>;
+    using Attach = std::function<std::unique_ptr<AcceptingSocket>(evutil_socket_t,
+                                                                  const std::string& address)>;
 
     // With `reuse_port`, each address is checked to be free and bound with SO_REUSEPORT, so
     // that `attach` may bind more sockets to it (bindListeningSocket(address, true)).

@@ -35,7 +35,7 @@ class ServicePool {
   private:
     ServiceConfig config_;
     UpstreamList upstreams_;
-    std::shared_ptr<ServiceStats> stats_;  // survives config changes of the service
+    std::shared_ptr<ServiceStats> stats_;               // survives config changes of the service
     std::vector<std::unique_ptr<Balancer>> balancers_;  // one per worker
 };
 
@@ -85,9 +85,7 @@ class Registry {
         return table_->route(host, path);
     }
     std::shared_ptr<ServicePool> find(std::string_view name) const { return table_->find(name); }
-    const std::vector<std::shared_ptr<ServicePool>>& services() const {
-        return table_->services();
-    }
+    const std::vector<std::shared_ptr<ServicePool>>& services() const { return table_->services(); }
 
   private:
     std::size_t workers_;
