@@ -3,12 +3,19 @@
 
 Input: the TSV that bench/compare writes, one line per wrk run:
     rep path conns target wrk_out cpu_ticks hwm_kb rss_kb new_upstream_conns
-    upstream_cpu_ticks
-where cpu_ticks is the measured process's utime+stime delta over the run,
-hwm_kb its VmHWM after the run (reset before it where the kernel allows),
-rss_kb its VmRSS right after the run, new_upstream_conns the delta of the
-upstream nginx's stub_status "accepts" counter over the run, and
-upstream_cpu_ticks the upstream nginx worker's utime+stime delta over the run.
+    upstream_cpu_ticks wrk_cpu_ms
+where cpu_ticks is the measured processes' utime+stime delta over the run
+(summed over processes; each process's counts all its threads), hwm_kb their
+VmHWM after the run (reset before it where the kernel allows), rss_kb their
+VmRSS right after the run (both summed over processes), new_upstream_conns the
+delta of the upstream nginx's stub_status "accepts" counter over the run,
+upstream_cpu_ticks the upstream nginx's utime+stime delta over the run (its
+worker; with --workers > 1 also its master), and wrk_cpu_ms wrk's user+system
+CPU time (-1 if unknown; the column may be missing in older files).
+
+With --workers 1 (the default) the table is the single-core one. With more,
+nothing was pinned, and each block also shows the CPU that wrk and the upstream
+took during the runs, so the reader sees how the CPUs were shared.
 
 Standard library only.
 """
@@ -84,16 +91,31 @@ def main():
     ap.add_argument("--clk-tck", type=int, required=True)
     ap.add_argument("--targets", required=True, help="space-separated, in table order")
     ap.add_argument("--runs-out", help="write parsed per-run data here (TSV)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="proxy workers; > 1 = the unpinned multi-core mode")
+    ap.add_argument("--ncpu", type=int, default=1, help="CPUs of the machine (for all%%)")
     ap.add_argument("runs_tsv")
     args = ap.parse_args()
     targets = args.targets.split()
     us_per_tick = 1e6 / args.clk_tck
+    multi = args.workers > 1
+
+    def pct(cpu_s, wall_s):  # CPU seconds as % of one CPU over the run
+        return 100.0 * cpu_s / wall_s if (wall_s and cpu_s is not None) else None
 
     runs = []
     with open(args.runs_tsv, newline="") as f:
         for row in csv.DictReader(f, delimiter="\t"):
             w = parse_wrk(row["wrk_out"])
             ticks = int(row["cpu_ticks"])
+            up_s = int(row["upstream_cpu_ticks"]) / args.clk_tck
+            wrk_ms = int(row.get("wrk_cpu_ms") or -1)
+            wrk_s = wrk_ms / 1000.0 if wrk_ms >= 0 else None
+            # everything the bench ran: the measured target, wrk and the upstream (once:
+            # for target 'upstream' the measured processes are the upstream)
+            all_s = None
+            if wrk_s is not None:
+                all_s = ticks / args.clk_tck + wrk_s + (up_s if row["target"] != "upstream" else 0.0)
             r = {
                 "rep": int(row["rep"]), "path": row["path"], "conns": int(row["conns"]),
                 "target": row["target"], **w,
@@ -105,6 +127,12 @@ def main():
                 "new_up": int(row["new_upstream_conns"]),
                 "up_cpu_us_per_req": (int(row["upstream_cpu_ticks"]) * us_per_tick / w["requests"]
                                       if w["requests"] else None),
+                "up_cpu_s": up_s,
+                "up_pct": pct(up_s, w["seconds"]),
+                "wrk_cpu_s": wrk_s,
+                "wrk_pct": pct(wrk_s, w["seconds"]),
+                "all_pct": (pct(all_s, w["seconds"]) / args.ncpu
+                            if (all_s is not None and w["seconds"]) else None),
             }
             if not w["ok"]:
                 print(f"warning: could not parse {row['wrk_out']}", file=sys.stderr)
@@ -113,7 +141,8 @@ def main():
     if args.runs_out:
         cols = ["rep", "path", "conns", "target", "rps", "requests", "seconds", "p50", "p99",
                 "non2xx", "socket_errors", "cpu_ticks", "cpu_us_per_req", "cpu_pct",
-                "hwm_mib", "rss_mib", "new_up", "up_cpu_us_per_req"]
+                "hwm_mib", "rss_mib", "new_up", "up_cpu_us_per_req", "up_cpu_s", "up_pct",
+                "wrk_cpu_s", "wrk_pct", "all_pct"]
         with open(args.runs_out, "w", newline="") as f:
             wr = csv.writer(f, delimiter="\t", lineterminator="\n")
             wr.writerow(cols)
@@ -142,6 +171,9 @@ def main():
             "rss": median(r["rss_mib"] for r in rs),
             "new_up": median(r["new_up"] for r in rs),
             "up_cpu": median(r["up_cpu_us_per_req"] for r in rs),
+            "up_pct": median(r["up_pct"] for r in rs),
+            "wrk_pct": median(r["wrk_pct"] for r in rs),
+            "all_pct": median(r["all_pct"] for r in rs),
         }
 
     refs = [t for t in ("nginx", "haproxy") if t in targets]
@@ -151,14 +183,33 @@ def main():
     for ref in refs:
         head += [f"rps/{short[ref]}", f"p99/{short[ref]}", f"cpu/{short[ref]}"]
     widths = [11, 28, 7, 7, 7, 10, 6, 8, 7, 12, 9] + [8, 8, 8] * len(refs)
+    if multi:
+        head += ["wrk%", "up%", "all%"]
+        widths += [6, 6, 6]
 
     print("Medians over repetitions; errors = non-2xx + socket errors, summed over repetitions.")
-    print("cpu_us/req and cpu% are for the measured process (the proxy; for 'upstream', the")
-    print("upstream nginx worker); peakMiB = max VmHWM per run, rssMiB = VmRSS after the run;")
-    print("new_up_conns = new connections accepted by the upstreams during one run;")
-    print("up_us/req = CPU the upstream nginx worker spent per request (it shares a CPU with wrk).")
-    print("Ratios: this target's median divided by nginx's / HAProxy's median at the same point.")
-    print("A proxy at well under 100% cpu was not the bottleneck (CPU shared by wrk + upstream was).")
+    if not multi:
+        print("cpu_us/req and cpu% are for the measured process (the proxy; for 'upstream', the")
+        print("upstream nginx worker); peakMiB = max VmHWM per run, rssMiB = VmRSS after the run;")
+        print("new_up_conns = new connections accepted by the upstreams during one run;")
+        print("up_us/req = CPU the upstream nginx worker spent per request (it shares a CPU with wrk).")
+        print("Ratios: this target's median divided by nginx's / HAProxy's median at the same point.")
+        print("A proxy at well under 100% cpu was not the bottleneck (CPU shared by wrk + upstream was).")
+    else:
+        total = 100 * args.ncpu
+        print(f"{args.workers} workers per proxy; nothing pinned: proxy, wrk and upstream share all {args.ncpu} CPUs.")
+        print("cpu_us/req and cpu% are for the measured processes, summed (the proxy: nginx master +")
+        print("workers, all threads of HAProxy / switchboard; for 'upstream', the upstream nginx master +")
+        print(f"worker); cpu% is % of one CPU, so up to {min(args.workers, args.ncpu) * 100}.")
+        print("peakMiB = max per run of the VmHWM summed over those processes (shared pages count once")
+        print("per process), rssMiB = summed VmRSS after the run;")
+        print("new_up_conns = new connections accepted by the upstreams during one run;")
+        print("up_us/req = CPU the upstream nginx spent per request.")
+        print("Ratios: this target's median divided by nginx's / HAProxy's median at the same point.")
+        print("How the CPUs were shared, medians over repetitions, each as % of one CPU over the run:")
+        print("wrk% = wrk (all its threads), up% = the upstream nginx (master + worker);")
+        print(f"all% = proxy + wrk + upstream as % of the whole machine ({total}% = 100): near 100 means")
+        print("the machine was full and the proxy competed with wrk and the upstream for CPU.")
     for path in paths:
         for c in conns:
             if not any((path, c, t) in agg for t in targets):
@@ -184,6 +235,10 @@ def main():
                     for k in ("rps", "p99", "cpu"):
                         v = None if (same or not b) else ratio(a[k], b[k])
                         cells.append(fmt(v, 2, widths[i]))
+                        i += 1
+                if multi:
+                    for k in ("wrk_pct", "up_pct", "all_pct"):
+                        cells.append(fmt(a[k], 0, widths[i]))
                         i += 1
                 print(" ".join(cells))
     return 0
