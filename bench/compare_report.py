@@ -176,6 +176,16 @@ def main():
             "all_pct": median(r["all_pct"] for r in rs),
         }
 
+    # Paired ratios: the runs of one repetition at one point ran back to back (interleaved), so
+    # the noise of that moment is shared; the ratio is taken per repetition, then the median.
+    run_key = {"rps": "rps", "p99": "p99", "cpu": "cpu_us_per_req"}
+
+    def paired_ratio(key_a, key_b, k):
+        by_rep = {r["rep"]: r for r in summary.get(key_b, [])}
+        ratios = [ratio(r[run_key[k]], by_rep[r["rep"]][run_key[k]])
+                  for r in summary.get(key_a, []) if r["rep"] in by_rep]
+        return median([x for x in ratios if x is not None])
+
     refs = [t for t in ("nginx", "haproxy") if t in targets]
     short = {"nginx": "ngx", "haproxy": "hap"}
     head = ["target", "req/s median [min-max]", "p50ms", "p99ms", "errors", "cpu_us/req",
@@ -193,7 +203,8 @@ def main():
         print("upstream nginx worker); peakMiB = max VmHWM per run, rssMiB = VmRSS after the run;")
         print("new_up_conns = new connections accepted by the upstreams during one run;")
         print("up_us/req = CPU the upstream nginx worker spent per request (it shares a CPU with wrk).")
-        print("Ratios: this target's median divided by nginx's / HAProxy's median at the same point.")
+        print("Ratios are paired: this target's value divided by nginx's / HAProxy's in the same")
+        print("repetition at the same point (they ran back to back), then the median of those ratios.")
         print("A proxy at well under 100% cpu was not the bottleneck (CPU shared by wrk + upstream was).")
     else:
         total = 100 * args.ncpu
@@ -205,7 +216,8 @@ def main():
         print("per process), rssMiB = summed VmRSS after the run;")
         print("new_up_conns = new connections accepted by the upstreams during one run;")
         print("up_us/req = CPU the upstream nginx spent per request.")
-        print("Ratios: this target's median divided by nginx's / HAProxy's median at the same point.")
+        print("Ratios are paired: this target's value divided by nginx's / HAProxy's in the same")
+        print("repetition at the same point (they ran back to back), then the median of those ratios.")
         print("How the CPUs were shared, medians over repetitions, each as % of one CPU over the run:")
         print("wrk% = wrk (all its threads), up% = the upstream nginx (master + worker);")
         print(f"all% = proxy + wrk + upstream as % of the whole machine ({total}% = 100): near 100 means")
@@ -233,7 +245,7 @@ def main():
                     b = agg.get((path, c, ref))
                     same = t == ref
                     for k in ("rps", "p99", "cpu"):
-                        v = None if (same or not b) else ratio(a[k], b[k])
+                        v = None if (same or not b) else paired_ratio((path, c, t), (path, c, ref), k)
                         cells.append(fmt(v, 2, widths[i]))
                         i += 1
                 if multi:
