@@ -15,8 +15,6 @@ namespace {
 
 const char* describe(int error) {
     switch (error) {
-    case EVREQ_HTTP_TIMEOUT:
-        return "timeout";
     case EVREQ_HTTP_INVALID_HEADER:
         return "invalid response";
     case EVREQ_HTTP_BUFFER_ERROR:
@@ -75,7 +73,11 @@ class HealthChecker::Probe {
         // without calling back.
         request_ = nullptr;
         connection_.reset();
-        finish(false, "timeout after " + std::to_string(settings_.timeout_ms) + " ms");
+        finish(false, timeoutText());
+    }
+
+    std::string timeoutText() const {
+        return "timeout after " + std::to_string(settings_.timeout_ms) + " ms";
     }
 
     void onResponse(evhttp_request* response) {
@@ -84,6 +86,10 @@ class HealthChecker::Probe {
         request_ = nullptr;
         evtimer_del(deadline_.get());
         int status = response ? evhttp_request_get_response_code(response) : 0;
+        // evhttp's own timeout and our deadline are both timeout_ms: whichever fires first,
+        // the log says the same.
+        if (status == 0 && last_error_ == EVREQ_HTTP_TIMEOUT)
+            return finish(false, timeoutText());
         if (status == 0)
             return finish(false, describe(last_error_));
         finish(status >= 200 && status < 400, "HTTP " + std::to_string(status));
