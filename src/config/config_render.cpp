@@ -14,7 +14,8 @@ struct WorkersValue {
 
 using switchboard::tomlValue;
 std::string tomlValue(WorkersValue workers) {
-    return workers.count == kWorkersAuto ? tomlQuote("auto") : switchboard::tomlValue(workers.count);
+    return workers.count == kWorkersAuto ? tomlQuote("auto")
+                                         : switchboard::tomlValue(workers.count);
 }
 
 // Calls visit(key, value in a, value in b) for each key of the part, in the order renderConfig
