@@ -1,15 +1,21 @@
 # Thin wrapper over CMake: `make run` and `make test` are the README's two commands.
 #
-#   make test     what CI runs: `format-check`, `check`, then `asan`, then `fuzz-smoke`
+#   make test     what CI runs: `format-check`, `check`, `asan`, `tsan`, then `fuzz-smoke`
 #   make format   rewrites every C++ source in the repo's style (.clang-format)
 #   make format-check  fails, naming the files, when a C++ source is not formatted
-#   make check    the normal build and its whole ctest suite (the fast developer loop)
+#   make check    the normal build and its whole ctest suite (the fast developer loop); the
+#                 integration tests run twice, the second time as workers2.* (label workers2)
+#                 with `workers = 2` in every test config (SWITCHBOARD_TEST_WORKERS=2)
 #   make asan     the whole suite again, built with ASan+UBSan in build-asan
 #                 (packaging tests left out: they test files, not code)
+#   make tsan     unit and integration tests built with ThreadSanitizer in build-tsan, the
+#                 integration tests with `workers = 4` (SWITCHBOARD_TEST_WORKERS=4); a TSan
+#                 report fails the test whose switchboard printed it
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 60) each, clang build in
 #                 build-fuzz; fuzz-smoke is the same for FUZZ_SMOKE_SECONDS (default 20)
 BUILD_DIR ?= build
 ASAN_BUILD_DIR ?= build-asan
+TSAN_BUILD_DIR ?= build-tsan
 FUZZ_BUILD_DIR ?= build-fuzz
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
@@ -27,10 +33,15 @@ CXX_SOURCES = $(shell find src include tests bench -name '*.cpp' -o -name '*.h' 
 # default) keeps the RSS-bound tests meaningful: every body byte streams through freed chunks.
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:quarantine_size_mb=8 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# TSan reports every race it sees and goes on (halt_on_error=0: one run shows them all; the
+# process still exits non-zero and the harness fails the test on the report). tests/tsan.supp
+# holds reports from inside libevent, which Debian does not build with TSan.
+TSAN_ENV := TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1:history_size=4:suppressions=$(CURDIR)/tests/tsan.supp \
+            SWITCHBOARD_TEST_WORKERS=4
 # -O1: sanitizer and fuzz builds keep assert() and compile faster.
 CHECKED_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
 
-.PHONY: all deps deps-fuzz build run test check asan fuzz fuzz-smoke fuzz-build format format-check clean
+.PHONY: all deps deps-fuzz build run test check asan tsan fuzz fuzz-smoke fuzz-build format format-check clean
 
 all: build
 
@@ -66,7 +77,7 @@ run: build
 	@[ -f $(CONFIG_COPY) ] || cp etc/switchboard.toml $(CONFIG_COPY)
 	./$(BUILD_DIR)/switchboard -c $(CONFIG_COPY)
 
-test: format-check check asan fuzz-smoke
+test: format-check check asan tsan fuzz-smoke
 
 format: deps
 	clang-format -i $(CXX_SOURCES)
@@ -88,6 +99,15 @@ asan: deps $(ASAN_BUILD_DIR)/CMakeCache.txt
 	cd $(ASAN_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) --timeout 600 \
 	  --exclude-regex '^packaging\.'
 
+$(TSAN_BUILD_DIR)/CMakeCache.txt: | deps
+	cmake -S . -B $(TSAN_BUILD_DIR) $(CHECKED_FLAGS) -DSWITCHBOARD_TSAN=ON
+
+# workers2.* are left out: every integration test runs here with 4 workers already.
+tsan: deps $(TSAN_BUILD_DIR)/CMakeCache.txt
+	cmake --build $(TSAN_BUILD_DIR) -j $(JOBS)
+	cd $(TSAN_BUILD_DIR) && $(TSAN_ENV) ctest --output-on-failure -j $(JOBS) --timeout 600 \
+	  --exclude-regex '^(packaging|workers2)\.'
+
 $(FUZZ_BUILD_DIR)/CMakeCache.txt: | deps deps-fuzz
 	cmake -S . -B $(FUZZ_BUILD_DIR) $(CHECKED_FLAGS) -DCMAKE_CXX_COMPILER=clang++ \
 	  -DSWITCHBOARD_FUZZ=ON -DSWITCHBOARD_SANITIZE=ON -DSWITCHBOARD_TESTS=OFF
@@ -102,4 +122,4 @@ fuzz-smoke: fuzz-build
 	$(SANITIZER_ENV) tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD_DIR) $(FUZZ_SMOKE_SECONDS)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(TSAN_BUILD_DIR) $(FUZZ_BUILD_DIR)

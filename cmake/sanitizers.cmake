@@ -18,3 +18,21 @@ if(SWITCHBOARD_SANITIZE)
   endif()
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+# SWITCHBOARD_TSAN: build everything with ThreadSanitizer, for the workers (SPEC §9): their
+# shared snapshots and counters. It cannot be combined with ASan. Debian's libevent is not
+# instrumented: TSan does not see its internal synchronisation, so tests/tsan.supp names the
+# reports that come from inside it (never ones in switchboard's own code).
+option(SWITCHBOARD_TSAN "Build with ThreadSanitizer" OFF)
+
+if(SWITCHBOARD_TSAN)
+  if(SWITCHBOARD_SANITIZE)
+    message(FATAL_ERROR "SWITCHBOARD_TSAN and SWITCHBOARD_SANITIZE cannot be combined")
+  endif()
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # As for SWITCHBOARD_SANITIZE: false -Wmaybe-uninitialized under instrumentation.
+    add_compile_options(-Wno-maybe-uninitialized)
+  endif()
+  add_link_options(-fsanitize=thread)
+endif()

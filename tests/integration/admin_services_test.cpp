@@ -78,10 +78,12 @@ TEST_F(AdminServices, PutCreatesThenReplaces) {
     EXPECT_EQ(state["upstreams"][1]["weight"].num(), 2);
     EXPECT_EQ(state["upstreams"][1]["state"].str(), "up");
 
-    // Routed at once, and written to the file.
+    // Routed at once, and written to the file. One keep-alive connection stays on one
+    // worker, whose round robin is exact (SPEC §9).
     std::string answers;
+    HttpConnection connection("127.0.0.1", proxy_port);
     for (int i = 0; i < 3; ++i)
-        answers += switchboard->proxy("GET", "/c/x").body + " ";
+        answers += connection.request("GET", "/c/x").body + " ";
     EXPECT_EQ(answers, "two one two ");  // smooth weighted round robin, 2:1
     auto on_disk = parsed(file());
     ASSERT_NE(on_disk.findService("apiC"), nullptr);
@@ -213,8 +215,9 @@ TEST_F(AdminServices, PostUpstreamAddsAndSetsWeight) {
     EXPECT_EQ(JsonDoc(reweighted.body)["upstreams"][1]["weight"].num(), 1);
     EXPECT_EQ(parsed(file()).findService("apiA")->upstreams[1].weight, 1);
     std::string answers;
+    HttpConnection connection("127.0.0.1", proxy_port);  // one worker: exact (SPEC §9)
     for (int i = 0; i < 4; ++i)
-        answers += switchboard->proxy("GET", "/apiA").body + " ";
+        answers += connection.request("GET", "/apiA").body + " ";
     EXPECT_EQ(answers, "one two one two ");
 
     auto unknown = admin("POST", "/services/nosuch/upstreams", R"({"address": "127.0.0.1:1"})");

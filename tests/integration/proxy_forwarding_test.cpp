@@ -1,6 +1,8 @@
 // The proxy port as a client sees it: routing, round robin, what reaches the upstream.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "harness/json_doc.h"
 #include "harness/switchboard_process.h"
 #include "harness/upstream_server.h"
@@ -37,13 +39,32 @@ class ProxyForwarding : public ::testing::Test {
 TEST_F(ProxyForwarding, StrictAlternationAcrossTwoAndThreeUpstreams) {
     UpstreamServer a("a"), b("b"), c("c");
     start(service("two", {&a, &b}) + service("three", {&a, &b, &c}));
+    // On one keep-alive connection, so on one worker: round robin is exact within a worker
+    // (SPEC §9), so this holds for any number of them.
+    HttpConnection connection("127.0.0.1", proxy_port);
     std::string two, three;
     for (int i = 0; i < 6; ++i)
-        two += switchboard->proxy("GET", "/two").body;
+        two += connection.request("GET", "/two").body;
     for (int i = 0; i < 9; ++i)
-        three += switchboard->proxy("GET", "/three").body;
+        three += connection.request("GET", "/three").body;
     EXPECT_EQ(two, "ababab");
     EXPECT_EQ(three, "abcabcabc");
+
+    // On new connections: the same sequence with one worker; over N workers each upstream is
+    // within N requests of its fair share.
+    std::map<std::string, int> shares;
+    std::string sequence;
+    for (int i = 0; i < 9; ++i) {
+        std::string body = switchboard->proxy("GET", "/three").body;
+        sequence += body;
+        ++shares[body];
+    }
+    if (testWorkers() == 1) {
+        EXPECT_EQ(sequence, "abcabcabc");
+    }
+    for (const char* name : {"a", "b", "c"})
+        EXPECT_NEAR(shares[name], 3, fairShareTolerance()) << name << " in " << sequence;
+    EXPECT_EQ(shares.size(), 3u) << sequence;
 }
 
 TEST_F(ProxyForwarding, UnknownRouteAnswersJson404) {

@@ -175,8 +175,9 @@ TEST_F(Reload, UpstreamsThatStayKeepTheirState) {
     UpstreamServer a("a"), b("b");
     start(config("\n[services.svc]\nupstreams = [\"" + a.address() + "\", \"" + b.address() +
                  "\"]\n"));
+    HttpConnection connection("127.0.0.1", proxy_port);  // one worker: exact (SPEC §9)
     for (int i = 0; i < 4; ++i)
-        switchboard->proxy("GET", "/svc");
+        connection.request("GET", "/svc");
     writeFile(path(), config("\n[services.svc]\nupstreams = [\"" + a.address() + "\", \"" +
                              b.address() + "\"]\n\n[services.other]\nupstreams = []\n"));
     ASSERT_EQ(switchboard->admin("POST", "/reload").status, 200);

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -37,12 +38,13 @@ TempDir::~TempDir() {
 
 namespace {
 
-// A sanitizer build (make test's second run) reports findings of the switchboard process on
+// A sanitizer build (make asan and make tsan) reports findings of the switchboard process on
 // its stderr, which is the log; the process may even exit 0 after one. This makes every
 // report fail the test that started the process.
 void expectNoSanitizerReport(const std::string& output, const std::string& what) {
-    for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
-                               "ERROR: UndefinedBehaviorSanitizer", "runtime error:"}) {
+    for (const char* marker :
+         {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "ERROR: UndefinedBehaviorSanitizer",
+          "runtime error:", "WARNING: ThreadSanitizer", "ERROR: ThreadSanitizer"}) {
         if (output.find(marker) != std::string::npos) {
             ADD_FAILURE() << what << " reported a sanitizer finding (" << marker << "):\n"
                           << output;
@@ -108,10 +110,48 @@ void writeFile(const std::string& path, const std::string& text) {
     out << text;
 }
 
-std::string configHead(int proxy_port, int admin_port) {
+namespace {
+
+// SWITCHBOARD_TEST_WORKERS, or "" when it is not set.
+std::string workersFromEnvironment() {
+    const char* text = std::getenv("SWITCHBOARD_TEST_WORKERS");
+    return text ? text : "";
+}
+
+}  // namespace
+
+int testWorkers() {
+    static const int workers = [] {
+        std::string text = workersFromEnvironment();
+        if (text == "auto") {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+        }
+        char* end = nullptr;
+        long count = std::strtol(text.c_str(), &end, 10);
+        return !text.empty() && *end == '\0' && count >= 1 && count <= 256 ? static_cast<int>(count)
+                                                                           : 1;
+    }();
+    return workers;
+}
+
+int fairShareTolerance() {
+    return testWorkers() == 1 ? 0 : testWorkers();
+}
+
+std::string configHead(int proxy_port, int admin_port, const std::string& workers_toml) {
     return "[proxy]\nlisten = \"127.0.0.1:" + std::to_string(proxy_port) +
-           "\"\naccess_log = \"\"\n\n[admin]\nlisten = \"127.0.0.1:" + std::to_string(admin_port) +
-           "\"\n";
+           "\"\naccess_log = \"\"\n" +
+           (workers_toml.empty() ? "" : "workers = " + workers_toml + "\n") +
+           "\n[admin]\nlisten = \"127.0.0.1:" + std::to_string(admin_port) + "\"\n";
+}
+
+std::string configHead(int proxy_port, int admin_port) {
+    // As given, so that a value switchboard refuses fails every test instead of quietly
+    // running one worker.
+    std::string workers = workersFromEnvironment();
+    return configHead(proxy_port, admin_port, workers == "auto" ? "\"auto\"" : workers);
 }
 
 SwitchboardProcess::SwitchboardProcess(std::string config_path, int proxy_port, int admin_port,

@@ -33,8 +33,26 @@ int connectLoopback(int port, bool& connected, int receive_buffer = 0);
 std::string readFile(const std::string& path);
 void writeFile(const std::string& path, const std::string& text);
 
-// The [proxy]/[admin] head of a test config on the given ports, access log off.
+// The proxy workers (SPEC §9) the tests run switchboard with: SWITCHBOARD_TEST_WORKERS when it
+// is set to a number from 1 to 256 or to "auto" (the CPUs this process may run on), else 1,
+// switchboard's default. ctest's workers2.* copy of the integration suite sets it to 2, and
+// `make tsan` to 4.
+int testWorkers();
+
+// How far from its fair share of requests on new connections an upstream of a round robin
+// service may be: SPEC §9 makes round robin exact within each worker, so 0 with one worker
+// and testWorkers() with more. A sequence sent on one keep-alive connection stays on one
+// worker and is exact whatever the count.
+int fairShareTolerance();
+
+// The [proxy]/[admin] head of a test config on the given ports, access log off. With
+// SWITCHBOARD_TEST_WORKERS set, [proxy] also says `workers = <that value>`, so that every test
+// that starts switchboard from this head runs it with that many workers (a value switchboard
+// refuses fails the tests rather than being ignored).
 std::string configHead(int proxy_port, int admin_port);
+// The same with `workers = <workers_toml>` (a TOML value: 4, or "auto" with its quotes) whatever
+// the environment says: for tests that need a given count.
+std::string configHead(int proxy_port, int admin_port, const std::string& workers_toml);
 
 // The real switchboard binary, started on a config file, stopped (and if need be killed)
 // on destruction.

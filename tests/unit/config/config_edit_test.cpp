@@ -886,3 +886,20 @@ TEST(ConfigEdit, RandomMixedChangesAlwaysMeanTheirTarget) {
     }
     EXPECT_EQ(in_place, steps);
 }
+
+// SPEC §9: proxy.workers is edited in place like every proxy key, in either spelling.
+TEST(ConfigEdit, WorkersIsReplacedInPlaceOrAdded) {
+    std::string text = "[proxy]  # the data plane\nworkers = 2  # cores\nretries = 1\n";
+    Config target = parsed(text);
+    target.proxy.workers = kWorkersAuto;
+    auto result = editInPlace(text, target);
+    EXPECT_EQ(result.text, "[proxy]  # the data plane\nworkers = \"auto\"  # cores\nretries = 1\n");
+    EXPECT_EQ(parsed(result.text), target);
+
+    text = "[proxy]\nretries = 1\n";
+    target = parsed(text);
+    target.proxy.workers = 16;
+    result = editInPlace(text, target);
+    EXPECT_NE(result.text.find("workers = 16\n"), std::string::npos) << result.text;
+    EXPECT_EQ(parsed(result.text), target);
+}

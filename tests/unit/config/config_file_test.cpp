@@ -152,3 +152,55 @@ TEST(ConfigFile, ServiceNamesWithDotsRenderQuoted) {
     ASSERT_TRUE(again.config) << again.errors[0].toString();
     EXPECT_EQ(*again.config, config);
 }
+
+// SPEC §9: [proxy] workers = 1..256 or "auto".
+TEST(ConfigFile, WorkersTakesACountOrAuto) {
+    EXPECT_EQ(Config{}.proxy.workers, 1);
+    struct Good {
+        const char* value;
+        std::int64_t workers;
+    };
+    for (const Good& good :
+         {Good{"1", 1}, Good{"4", 4}, Good{"256", kMaxWorkers}, Good{"\"auto\"", kWorkersAuto}}) {
+        auto parse = parseConfigText(std::string("[proxy]\nworkers = ") + good.value + "\n", "w");
+        ASSERT_TRUE(parse.config) << good.value << ": " << parse.errors[0].toString();
+        EXPECT_EQ(parse.config->proxy.workers, good.workers) << good.value;
+    }
+}
+
+TEST(ConfigFile, WorkersOutOfRangeOrNotACountIsAnErrorAtTheValue) {
+    struct Bad {
+        const char* value;
+        const char* fragment;
+    };
+    for (const Bad& bad : {Bad{"0", "from 1 to 256, not 0"}, Bad{"257", "from 1 to 256, not 257"},
+                           Bad{"-4", "not -4"}, Bad{"\"many\"", "or \"auto\", not \"many\""},
+                           Bad{"\"AUTO\"", "not \"AUTO\""}, Bad{"2.0", "or \"auto\""},
+                           Bad{"true", "or \"auto\""}, Bad{"[2]", "or \"auto\""}}) {
+        auto parse =
+            parseConfigText(std::string("[proxy]\nworkers = ") + bad.value + "\n", "workers.toml");
+        ASSERT_FALSE(parse.config) << bad.value;
+        ASSERT_EQ(parse.errors.size(), 1u) << bad.value;
+        const auto& error = parse.errors[0];
+        EXPECT_EQ(error.line, 2) << error.toString();
+        EXPECT_EQ(error.column, 11) << error.toString();
+        EXPECT_NE(error.message.find("proxy.workers"), std::string::npos) << error.toString();
+        EXPECT_NE(error.message.find(bad.fragment), std::string::npos) << error.toString();
+    }
+}
+
+TEST(ConfigFile, WorkersRendersAsWrittenAndParsesBack) {
+    Config config;
+    EXPECT_EQ(renderConfig(config).find("workers"), std::string::npos)
+        << "the default is left out like every default";
+    config.proxy.workers = kWorkersAuto;
+    std::string text = renderConfig(config);
+    EXPECT_NE(text.find("workers = \"auto\"\n"), std::string::npos) << text;
+    auto again = parseConfigText(text, "rendered.toml");
+    ASSERT_TRUE(again.config) << again.errors[0].toString();
+    EXPECT_EQ(again.config->proxy.workers, kWorkersAuto);
+    config.proxy.workers = 8;
+    text = renderConfig(config);
+    EXPECT_NE(text.find("workers = 8\n"), std::string::npos) << text;
+    EXPECT_EQ(parseConfigText(text, "rendered.toml").config, config);
+}
