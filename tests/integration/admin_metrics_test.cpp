@@ -52,11 +52,16 @@ TEST_F(AdminMetrics, CountersMoveWithTraffic) {
     for (int i = 0; i < n; ++i)
         ASSERT_EQ(switchboard->proxy("GET", "/apiA/x").status, 200);
     ASSERT_EQ(switchboard->proxy("GET", "/nosuch").status, 404);  // no service: not counted
-    const std::string after = metrics();
-
+    std::string after;
     auto moved = [&](const std::string& sample) {
         return value(after, sample) - value(before, sample);
     };
+    // A worker counts a response just after the client has it: the last one may lag.
+    eventually([&] {
+        after = metrics();
+        return moved("switchboard_request_duration_seconds_count" + service + "}") == n;
+    });
+
     EXPECT_EQ(moved("switchboard_upstream_requests_total" + upstream + "}"), n);
     EXPECT_EQ(moved("switchboard_requests_total" + service + ",class=\"2xx\"}"), n);
     EXPECT_EQ(moved("switchboard_requests_total" + service + ",class=\"5xx\"}"), 0);
@@ -77,10 +82,14 @@ TEST_F(AdminMetrics, FailuresAndErrorsAreCountedByClass) {
     const int n = 3;
     for (int i = 0; i < n; ++i)
         EXPECT_EQ(switchboard->proxy("GET", "/apiD").status, 502);
-    const std::string after = metrics();
+    std::string after;
     auto moved = [&](const std::string& sample) {
         return value(after, sample) - value(before, sample);
     };
+    eventually([&] {
+        after = metrics();
+        return moved("switchboard_requests_total{service=\"apiD\",class=\"5xx\"}") == n;
+    });
     EXPECT_EQ(moved("switchboard_requests_total{service=\"apiD\",class=\"5xx\"}"), n);
     EXPECT_GE(moved("switchboard_upstream_responses_total{service=\"apiD\",upstream=\"" + dead +
                     "\",class=\"failed\"}"),

@@ -30,6 +30,10 @@ class AdminServices : public AdminTest {
 TEST_F(AdminServices, ListsEveryServiceWithItsState) {
     ASSERT_EQ(switchboard->proxy("GET", "/apiA").body, "one");
     auto response = admin("GET", "/services");
+    eventually([&] {  // the worker gives the request's in-flight count back just after
+        response = admin("GET", "/services");
+        return JsonDoc(response.body)["services"][0]["upstreams"][0]["in_flight"].num() == 0;
+    });
     EXPECT_EQ(response.status, 200);
     EXPECT_EQ(response.header("Content-Type"), "application/json");
     JsonDoc doc(response.body);

@@ -2,7 +2,9 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness/http_client.h"
@@ -44,6 +46,20 @@ int testWorkers();
 // and testWorkers() with more. A sequence sent on one keep-alive connection stays on one
 // worker and is exact whatever the count.
 int fairShareTolerance();
+
+// Polls `holds` every 10 ms until it is true or `timeout_ms` pass; returns its last answer.
+// For what a worker records a moment after the client has the whole response (the request's
+// in-flight count given back, the service's response counters): with several workers the
+// admin port, on the main loop, may answer in between (SPEC §9 says totals, not when).
+template <typename Check> bool eventually(Check holds, int timeout_ms = 3000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (!holds()) {
+        if (std::chrono::steady_clock::now() >= deadline)
+            return holds();
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+}
 
 // The [proxy]/[admin] head of a test config on the given ports, access log off. With
 // SWITCHBOARD_TEST_WORKERS set, [proxy] also says `workers = <that value>`, so that every test
