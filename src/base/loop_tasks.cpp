@@ -70,9 +70,7 @@ void LoopTasks::runQueued() {
         runGuarded(task);
 }
 
-namespace {
-
-event_base* newUnlockedBase() {
+event_base* newLoopBase() {
     event_config* config = event_config_new();
     event_config_set_flag(config, EVENT_BASE_FLAG_NOLOCK);
     event_config_set_flag(config, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
@@ -81,9 +79,7 @@ event_base* newUnlockedBase() {
     return base ? base : event_base_new();
 }
 
-}  // namespace
-
-EventLoopThread::EventLoopThread() : base_(newUnlockedBase()), tasks_(base_.get()) {}
+EventLoopThread::EventLoopThread() : base_(newLoopBase()), tasks_(base_.get()) {}
 
 EventLoopThread::~EventLoopThread() {
     stop();

@@ -57,25 +57,19 @@ void notifyReloadDone(const Config& running, const ReloadOutcome& outcome) {
 
 namespace {
 
-// The main loop. The changelist batches the epoll_ctl calls a socket makes as it switches
-// events on and off within one turn of the loop. No libevent locks: only the main thread
-// touches this base (workers reach it through LoopTasks). With workers on threads of their
-// own, libevent's global state (the random numbers evdns draws) gets its locks.
-event_base* newEventBase(std::size_t workers) {
+// The main loop: only the main thread touches it (workers reach it through LoopTasks). With
+// workers on threads of their own, libevent's global state (the random numbers evdns draws)
+// gets its locks first.
+event_base* newMainBase(std::size_t workers) {
     if (workers > 1)
         evthread_use_pthreads();
-    event_config* config = event_config_new();
-    event_config_set_flag(config, EVENT_BASE_FLAG_NOLOCK);
-    event_config_set_flag(config, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-    event_base* base = event_base_new_with_config(config);
-    event_config_free(config);
-    return base ? base : event_base_new();
+    return newLoopBase();
 }
 
 }  // namespace
 
 Server::Server(ConfigStore store, Config initial)
-    : base_(newEventBase(resolvedWorkerCount(initial.proxy.workers))),
+    : base_(newMainBase(resolvedWorkerCount(initial.proxy.workers))),
       dns_(evdns_base_new(base_.get(), EVDNS_BASE_INITIALIZE_NAMESERVERS)),
       store_(std::move(store)), registry_(resolvedWorkerCount(initial.proxy.workers)) {
     // Signal handling is in place before anything is bound (SPEC §7): a SIGHUP during

@@ -10,6 +10,11 @@
 
 namespace switchboard {
 
+// A base for a loop only its own thread touches: no libevent locks (threads talk through
+// LoopTasks), and the changelist, which batches the epoll_ctl calls a socket makes as it
+// switches events on and off within one turn of the loop.
+event_base* newLoopBase();
+
 // Functions handed to one libevent loop from any thread, run on that loop's thread in the
 // order posted. The one way threads talk here (SPEC §9): the main loop posts configuration,
 // listeners and shutdown to the workers, and a worker posts "drained" back. A post takes a
@@ -41,8 +46,7 @@ class LoopTasks {
 // which then owns the loop's objects (there is no other thread left to race with).
 class EventLoopThread {
   public:
-    // The base is made without libevent's locks: only this thread ever touches it.
-    EventLoopThread();
+    EventLoopThread();  // its base from newLoopBase()
     ~EventLoopThread();
     EventLoopThread(const EventLoopThread&) = delete;
     EventLoopThread& operator=(const EventLoopThread&) = delete;
