@@ -10,7 +10,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <mutex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "harness/admin_helpers.h"
@@ -437,4 +440,65 @@ TEST(WorkersCheck, BadWorkerCountsAreErrorsWithLineAndColumn) {
         auto result = runSwitchboard({"--check", "-c", file});
         EXPECT_EQ(result.status, 0) << good << ": " << result.err;
     }
+}
+
+// SPEC §9: every worker's access log lines go to one file, whole: 8 clients at once over new
+// connections (so over every worker), long request lines, and a SIGUSR1 reopen half-way
+// after the file was moved away (logrotate). Every request has exactly one line, in one of
+// the two files, and every line is a whole one.
+TEST_F(Workers, AccessLogLinesOfAllWorkersNeverMixWithinALine) {
+    constexpr int kClients = 8, kEach = 40;
+    UpstreamServer up("up");
+    const std::string log = dir.file("access.log");
+    std::string text = config(service("svc", {up.address()}));
+    const std::string off = "access_log = \"\"";
+    text.replace(text.find(off), off.size(), "access_log = \"" + log + "\"");
+    writeFile(path(), text);
+    switchboard = std::make_unique<SwitchboardProcess>(path(), proxy_port, admin_port);
+    ASSERT_TRUE(switchboard->started()) << switchboard->log();
+    const std::string padding(300, 'x');
+    std::atomic<int> served{0};
+    auto client = [&](int id, int from, int to) {
+        for (int i = from; i < to; ++i) {
+            std::string target =
+                "/svc/c" + std::to_string(id) + "r" + std::to_string(i) + "?p=" + padding;
+            if (switchboard->proxy("GET", target).status == 200)
+                ++served;
+        }
+    };
+    auto round = [&](int from, int to) {
+        std::vector<std::thread> clients;
+        for (int id = 0; id < kClients; ++id)
+            clients.emplace_back(client, id, from, to);
+        for (auto& thread : clients)
+            thread.join();
+    };
+    round(0, kEach / 2);
+    std::rename(log.c_str(), (log + ".1").c_str());
+    switchboard->signal(SIGUSR1);
+    ASSERT_TRUE(switchboard->waitForLog("access log reopened"));
+    round(kEach / 2, kEach);
+    ASSERT_EQ(switchboard->stop(), 0);  // flushes every worker's lines
+    ASSERT_EQ(served.load(), kClients * kEach);
+
+    std::set<std::string> seen;
+    int lines_in_new_file = 0;
+    for (const std::string& file : {log + ".1", log}) {
+        std::istringstream text(readFile(file));
+        for (std::string line; std::getline(text, line);) {
+            // time client "GET target HTTP/1.1" 200 bytes seconds svc upstream
+            auto target_at = line.find("\"GET /svc/c");
+            ASSERT_NE(target_at, std::string::npos) << file << ": " << line;
+            auto target_end = line.find(' ', target_at + 5);
+            std::string target = line.substr(target_at + 5, target_end - target_at - 5);
+            EXPECT_EQ(line.compare(target_end, 11, " HTTP/1.1\" "), 0) << line;
+            EXPECT_NE(line.find("\" 200 "), std::string::npos) << line;
+            EXPECT_EQ(line.substr(line.size() - up.address().size() - 4), "svc " + up.address())
+                << line;
+            EXPECT_TRUE(seen.insert(target).second) << "logged twice: " << target;
+            lines_in_new_file += file == log;
+        }
+    }
+    EXPECT_EQ(static_cast<int>(seen.size()), kClients * kEach);
+    EXPECT_GT(lines_in_new_file, 0) << "nothing went to the reopened file";
 }
