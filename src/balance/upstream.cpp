@@ -16,30 +16,56 @@ bool Upstream::isUsable(Clock::time_point now) const {
     return ticks(now) >= until && !trial_in_progress_.load(std::memory_order_relaxed);
 }
 
-void Upstream::recordSuccess() {
+bool Upstream::recordSuccess(Attempt attempt) {
+    if (attempt == Attempt::InService && down_until_.load(std::memory_order_relaxed) != 0)
+        return false;  // sent before it went out: says nothing of now
     // Loads first: on the common path nothing changes, and a store would pull the cache line
     // away from every other worker on each response.
     if (consecutive_failures_.load(std::memory_order_relaxed) != 0)
         consecutive_failures_.store(0, std::memory_order_relaxed);
-    if (down_until_.load(std::memory_order_relaxed) != 0)
-        down_until_.store(0, std::memory_order_relaxed);
     if (trial_in_progress_.load(std::memory_order_relaxed))
         trial_in_progress_.store(false, std::memory_order_relaxed);
+    // Of several answers at once (from workers, or requests sent before it went out), the one
+    // whose exchange finds it out is the one that brought it back.
+    return down_until_.load(std::memory_order_relaxed) != 0 &&
+           down_until_.exchange(0, std::memory_order_relaxed) != 0;
 }
 
-void Upstream::recordFailure(Clock::time_point now, std::int64_t max_fails,
-                             std::chrono::milliseconds fail_timeout) {
+Upstream::FailureRecord Upstream::recordFailure(Clock::time_point now, std::int64_t max_fails,
+                                                std::chrono::milliseconds fail_timeout) {
     trial_in_progress_.store(false, std::memory_order_relaxed);
+    FailureRecord record;
     if (max_fails <= 0)
-        return;  // passive health disabled
-    if (consecutive_failures_.fetch_add(1, std::memory_order_relaxed) + 1 >= max_fails)
-        down_until_.store(ticks(now + fail_timeout), std::memory_order_relaxed);
+        return record;  // passive health disabled
+    record.failures = consecutive_failures_.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (record.failures < max_fails)
+        return record;
+    // A compare-exchange loop rather than a store: a store could put back out an upstream that
+    // an answer has just brought in, and nobody would log it; and of two failures at once only
+    // one may see itself take the upstream out.
+    const std::int64_t until = ticks(now + fail_timeout);
+    std::int64_t seen = down_until_.load(std::memory_order_relaxed);
+    for (;;) {
+        FailureChange change = seen == 0            ? FailureChange::TakenOut
+                               : ticks(now) >= seen ? FailureChange::TrialFailed
+                                                    : FailureChange::None;  // out: extended
+        if (change == FailureChange::None && seen >= until)
+            return record;  // out for longer already (a later failure of another worker)
+        if (down_until_.compare_exchange_weak(seen, until, std::memory_order_relaxed)) {
+            record.change = change;
+            return record;
+        }
+    }
 }
 
-void Upstream::noteAttempt(Clock::time_point now) {
+Upstream::Attempt Upstream::noteAttempt(Clock::time_point now) {
     const std::int64_t until = down_until_.load(std::memory_order_relaxed);
-    if (until != 0 && ticks(now) >= until)
-        trial_in_progress_.store(true, std::memory_order_relaxed);
+    if (until == 0 || ticks(now) < until)
+        return Attempt::InService;
+    if (!trial_in_progress_.load(std::memory_order_relaxed) &&
+        !trial_in_progress_.exchange(true, std::memory_order_relaxed))
+        return Attempt::Trial;
+    return Attempt::HalfOpen;
 }
 
 }  // namespace switchboard

@@ -83,8 +83,7 @@ StreamSocket* StreamSocket::connectTo(event_base* base, const sockaddr* address,
     socket->writable_ = false;
     if (::connect(fd, address, static_cast<socklen_t>(length)) != 0 && errno != EINPROGRESS) {
         // Refused at once (loopback does that): report it from the loop, like any failure.
-        socket->error_ = true;
-        event_active(socket->event_.get(), EV_WRITE, 0);
+        socket->failLater(errno);
     }
     return socket;
 }
@@ -111,14 +110,15 @@ void StreamSocket::flush() {
                 writable_ = false;  // the next EPOLLOUT edge says when to go on
                 return;
             }
-            failLater();
+            failLater(errno);
             return;
         }
     }
 }
 
-long StreamSocket::failLater() {
+long StreamSocket::failLater(int error) {
     error_ = true;
+    error_code_ = error;
     event_active(event_.get(), EV_WRITE, 0);
     return -1;
 }
@@ -135,7 +135,7 @@ long StreamSocket::spliceIn(int pipe_write_fd, std::size_t length) {
     if (n == 0)
         eof_ = true;
     else if (!wouldBlock(errno))
-        return failLater();
+        return failLater(errno);
     readable_ = false;
     return 0;
 }
@@ -150,7 +150,7 @@ long StreamSocket::spliceOut(int pipe_read_fd, std::size_t length) {
     if (n >= 0)
         return n;
     if (!wouldBlock(errno))
-        return failLater();
+        return failLater(errno);
     writable_ = false;
     splice_waiting_ = true;
     return 0;
@@ -225,6 +225,7 @@ void StreamSocket::onEvent(evutil_socket_t, short what) {
             socklen_t length = sizeof error;
             getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
             if (error != 0) {
+                error_code_ = error;
                 failed(false);
                 return;
             }
@@ -312,6 +313,7 @@ bool StreamSocket::readAvailable() {
                 readable_ = false;
                 return true;
             }
+            error_code_ = errno;
             return false;
         }
         if (n == 0) {

@@ -1,6 +1,7 @@
 #include "switchboard/proxy/upstream_exchange.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "switchboard/base/json.h"
 #include "switchboard/base/log.h"
@@ -10,9 +11,18 @@ namespace switchboard {
 
 namespace {
 
-// "upstream 10.0.0.1:80 of service api": how every line about an attempt starts.
+// "service api: upstream 10.0.0.1:80": how every line about an attempt starts.
 std::string upstreamText(const ProxiedRequest& request) {
-    return "upstream " + request.upstream->name() + " of service " + request.pool->name();
+    return "service " + request.pool->name() + ": upstream " + request.upstream->name();
+}
+
+std::string milliseconds(std::int64_t ms) {
+    return std::to_string(ms) + " ms";
+}
+
+// What the kernel said, or `otherwise` when it said nothing (a failure inside libevent).
+std::string errorText(int error, const char* otherwise) {
+    return error != 0 ? std::string(std::strerror(error)) : otherwise;
 }
 
 // Keeps the client side (and so this exchange) alive through an upstream callback.
@@ -91,7 +101,7 @@ void UpstreamExchange::onReadable(StreamSocket&) {
     }
     if (!client_.clientClosed() && upstream() && upstream()->atEof() &&
         (state_ == State::AwaitingHead || state_ == State::Sending))
-        failed(Failure::Reset);  // closed before (all of) a response head
+        failed(Failure::Reset, "connection closed before a response head");
 }
 
 void UpstreamExchange::onWritable(StreamSocket&) {
@@ -102,18 +112,24 @@ void UpstreamExchange::onWritable(StreamSocket&) {
         client_.clientSocket().resumeReading();
 }
 
-void UpstreamExchange::onError(StreamSocket&, bool timed_out) {
+void UpstreamExchange::onError(StreamSocket& socket, bool timed_out) {
     ClientHold hold(client_);
     if (client_.clientClosed())
         return;
+    const auto& settings = context_.settings();
     switch (state_) {
     case State::Connecting:
-        failed(Failure::Connect);
+        failed(Failure::Connect,
+               timed_out ? "no connection within " + milliseconds(settings.connect_timeout_ms)
+                         : "connect: " + errorText(socket.lastError(), "failed"));
         return;
     case State::Sending:
     case State::AwaitingHead:
     case State::ReadingBody:
-        failed(timed_out ? Failure::Timeout : Failure::Reset);
+        if (timed_out)
+            failed(Failure::Timeout, "timeout after " + milliseconds(settings.upstream_timeout_ms));
+        else
+            failed(Failure::Reset, errorText(socket.lastError(), "connection reset"));
         return;
     case State::None:
         return;
@@ -138,8 +154,7 @@ void UpstreamExchange::onConnecting(std::unique_ptr<UpstreamConnection> connecti
 void UpstreamExchange::onConnectFailed(const std::string& reason) {
     ClientHold hold(client_);
     lookup_ = nullptr;
-    logWarn(upstreamText(request_) + ": " + reason);
-    failed(Failure::Connect);
+    failed(Failure::Connect, reason);
 }
 
 // ---- the request ---------------------------------------------------------------------
@@ -161,7 +176,9 @@ void UpstreamExchange::tryNextUpstream() {
     }
     Upstream& upstream = *request_.upstream;
     tried_.push_back(&upstream);
-    upstream.noteAttempt(context.now);
+    attempt_ = upstream.noteAttempt(context.now);
+    if (attempt_ == Upstream::Attempt::Trial)
+        logDebug(upstreamText(request_) + ": fail_timeout over: one trial request");
     in_flight_ = InFlightGuard(request_.upstream);
     upstream.requests.fetch_add(1, std::memory_order_relaxed);
 
@@ -251,21 +268,21 @@ bool UpstreamExchange::startResponse() {
     if (parsed == ParseResult::Incomplete)
         return false;
     if (parsed == ParseResult::Error) {
-        logWarn(upstreamText(request_) + ": bad response: " + error.message);
-        failed(Failure::BadResponse);
+        failed(Failure::BadResponse, "malformed response head: " + error.message);
         return false;
     }
     if (response_.status < 200) {
         evbuffer_drain(input, head_length);
         if (response_.status == 101) {  // we never ask for an upgrade
-            failed(Failure::BadResponse);
+            failed(Failure::BadResponse, "malformed response: 101 Switching Protocols unasked");
             return false;
         }
         return true;
     }
 
     Upstream& upstream = *request_.upstream;
-    upstream.recordSuccess();
+    if (upstream.recordSuccess(attempt_))
+        logInfo(upstreamText(request_) + " is back (trial request succeeded)");
     upstream.stats.responses[statusClassIndex(response_.status)].add();
     request_.status = response_.status;
     upstream_keep_alive_ = response_.keep_alive;
@@ -315,9 +332,7 @@ void UpstreamExchange::pumpResponseBody() {
     BodyRelay::Step step = response_body_.relay(input, client.output());
     request_.bytes_sent = response_body_.bytes();
     if (step == BodyRelay::Step::Malformed) {
-        logWarn("upstream " + request_.upstream->name() +
-                ": bad chunked body: " + response_body_.error());
-        failed(Failure::BadResponse);
+        failed(Failure::BadResponse, "malformed chunked body: " + response_body_.error());
         return;
     }
     bool done = step == BodyRelay::Step::Done;
@@ -357,7 +372,7 @@ bool UpstreamExchange::bodyEnded(bool done, bool bytes_after_body) {
         return true;
     }
     if (upstream()->atEof()) {
-        failed(Failure::Reset);  // closed before the end of the body
+        failed(Failure::Reset, "connection closed before the end of the body");
         return true;
     }
     return false;
@@ -415,6 +430,13 @@ void UpstreamExchange::finish() {
 
 void UpstreamExchange::release(bool reusable) {
     in_flight_.release();
+    if (attempt_ == Upstream::Attempt::Trial) {
+        // Every end of the attempt gives the trial back. After an answer or a failure this
+        // changes nothing (recordSuccess, recordFailure did it); after any other end (the client
+        // went away, a stale kept-alive connection) it keeps the upstream from staying out.
+        attempt_ = Upstream::Attempt::InService;
+        request_.upstream->endTrial();
+    }
     state_ = State::None;
     if (pipe_) {
         pipe_.reset();
@@ -432,15 +454,19 @@ void UpstreamExchange::release(bool reusable) {
         connection_.reset();
 }
 
-void UpstreamExchange::failed(Failure failure) {
+void UpstreamExchange::failed(Failure failure, const std::string& reason) {
     const bool stale_keep_alive = connection_ && connection_->reused && failure == Failure::Reset &&
                                   !request_.response_started;
     release(false);
     Upstream& upstream = *request_.upstream;
     upstream.stats.responses[0].add();
+    // Lines about one request are debug: a dead upstream under load would otherwise log one
+    // per request. What the operator needs at warn/info is each change of passive health,
+    // logged by the one request that made it (SPEC §13).
     if (request_.response_started) {
         // Part of the answer is out: the client must not mistake it for a whole one.
-        logWarn(upstreamText(request_) + " failed mid-response; closing the client connection");
+        logDebug(upstreamText(request_) + " failed mid-response (" + reason +
+                 "); closing the client connection");
         client_.abortResponse(/*record=*/true);
         return;
     }
@@ -448,32 +474,56 @@ void UpstreamExchange::failed(Failure failure) {
     // A reused keep-alive connection that breaks before answering was most likely closed
     // by the server while idle: not the upstream's failure.
     if (!stale_keep_alive)
-        upstream.recordFailure(Clock::now(), settings.max_fails,
-                               std::chrono::milliseconds(settings.fail_timeout_ms));
+        logPassiveChange(
+            upstream.recordFailure(Clock::now(), settings.max_fails,
+                                   std::chrono::milliseconds(settings.fail_timeout_ms)),
+            reason);
     const bool close = !request_.body.done();
-    if (failure == Failure::Timeout) {
-        logWarn(upstreamText(request_) + " timed out");
-        client_.respondError(504, request_.serviceError("upstream timeout"), close);
-        return;
-    }
-    if (failure == Failure::BadResponse) {
-        client_.respondError(502, request_.serviceError("upstream unavailable"), close);
+    if (failure == Failure::Timeout || failure == Failure::BadResponse) {
+        logDebug(upstreamText(request_) + " failed: " + reason + "; not retried");
+        if (failure == Failure::Timeout)
+            client_.respondError(504, request_.serviceError("upstream timeout"), close);
+        else
+            client_.respondError(502, request_.serviceError("upstream unavailable"), close);
         return;
     }
     if (stale_keep_alive && request_.replayable) {
+        logDebug(upstreamText(request_) + ": kept-alive connection broke (" + reason +
+                 "); sending again on a fresh one");
         tried_.pop_back();  // the same upstream may be picked again, on a fresh connection
         tryNextUpstream();
         return;
     }
-    logDebug(upstreamText(request_) +
-             (failure == Failure::Connect ? ": connect failed" : ": connection reset"));
     // Connect failures never sent a byte; a reset may retry only what can be sent again.
     bool may_retry = failure == Failure::Connect || request_.replayable;
     if (may_retry && static_cast<std::int64_t>(tried_.size()) <= settings.retries) {
+        logDebug("service " + request_.pool->name() + ": retrying on another upstream after " +
+                 upstream.name() + " failed: " + reason);
         tryNextUpstream();
         return;
     }
+    logDebug(upstreamText(request_) + " failed: " + reason +
+             (may_retry ? "; no retry left" : "; not retried (the request cannot be sent again)"));
     client_.respondError(502, request_.serviceError("upstream unavailable"), close);
+}
+
+void UpstreamExchange::logPassiveChange(const Upstream::FailureRecord& record,
+                                        const std::string& reason) const {
+    const std::string out_for = milliseconds(context_.settings().fail_timeout_ms);
+    switch (record.change) {
+    case Upstream::FailureChange::None:
+        return;
+    case Upstream::FailureChange::TakenOut:
+        logWarn(upstreamText(request_) + " taken out for " + out_for + " after " +
+                std::to_string(record.failures) +
+                (record.failures == 1 ? " failure" : " failures in a row") + " (last: " + reason +
+                ")");
+        return;
+    case Upstream::FailureChange::TrialFailed:
+        logWarn(upstreamText(request_) + " trial request failed (" + reason +
+                "): out for another " + out_for);
+        return;
+    }
 }
 
 }  // namespace switchboard

@@ -42,12 +42,43 @@ class Upstream {
     // GET /services and /metrics go through this.
     bool isUsable(Clock::time_point now) const;
     bool isDown(Clock::time_point now) const { return !isUsable(now); }
-    void recordSuccess();
-    void recordFailure(Clock::time_point now, std::int64_t max_fails,
-                       std::chrono::milliseconds fail_timeout);
-    // Marks the start of the half-open trial so that only one request probes a failed
-    // upstream at a time (per worker: two workers may each pick it before either marks it).
-    void noteAttempt(Clock::time_point now);
+
+    // The passive-health calls below say which change of state, if any, the call itself made,
+    // so that the caller logs each change once (SPEC §13) however many workers and requests
+    // see it: every transition is one atomic exchange, which exactly one caller wins.
+
+    // How a request came to be sent to the upstream (noteAttempt).
+    enum class Attempt {
+        InService,  // the upstream was in (or went out only while it was being picked)
+        Trial,      // fail_timeout was over: this request is the half-open trial
+        HalfOpen    // fail_timeout was over, and another request is the trial (another worker
+                    // picked it at the same moment)
+    };
+    // An answer to a request sent as `attempt` says: failures are forgotten. True when this
+    // call brought the upstream back in. An answer to a request sent while the upstream was in
+    // changes nothing while it is out: it may have been sent before the failures that took it
+    // out, and only a request sent after fail_timeout may bring it back. The active health
+    // check vouches for the upstream with the default.
+    bool recordSuccess(Attempt attempt = Attempt::Trial);
+    enum class FailureChange {
+        None,        // counted; the state is as it was (in, or already out)
+        TakenOut,    // this failure took the upstream out (the `max_fails`-th in a row)
+        TrialFailed  // after `fail_timeout` was over (the half-open trial): out again
+    };
+    struct FailureRecord {
+        FailureChange change = FailureChange::None;
+        std::int64_t failures = 0;  // in a row, this one included
+    };
+    FailureRecord recordFailure(Clock::time_point now, std::int64_t max_fails,
+                                std::chrono::milliseconds fail_timeout);
+    // Called as a request is sent to the upstream. Marks the start of the half-open trial so
+    // that only one request probes a failed upstream at a time (two workers may each pick it
+    // before either marks it: the one whose call marks it gets Trial, the other HalfOpen).
+    Attempt noteAttempt(Clock::time_point now);
+    // The trial that noteAttempt started ended with neither an answer nor a failure (the
+    // client went away; a kept-alive connection had been closed by the server while idle):
+    // the next request may be the trial. Without this the upstream would stay out for good.
+    void endTrial() { trial_in_progress_.store(false, std::memory_order_relaxed); }
 
     // Set when the upstream is removed from its service: no new requests, in-flight finish.
     std::atomic<bool> draining{false};

@@ -51,6 +51,9 @@ class StreamSocket {
     evbuffer* output() { return output_.get(); }
     bool atEof() const { return eof_; }
     bool connected() const { return connected_; }
+    // The errno of the failure that onError reports (a refused connect, a reset): for the
+    // log. 0 when there was none to read (a timeout, a failure inside libevent).
+    int lastError() const { return error_code_; }
 
     // Appends to the output and writes what the kernel takes now.
     void send(const void* data, std::size_t length);
@@ -99,9 +102,9 @@ class StreamSocket {
     bool readAvailable();
     bool failed(bool timed_out);
     void armTimer(std::int64_t ms);
-    // Marks the connection failed and reports it from the loop: the caller is not ready
-    // for a callback. Returns -1.
-    long failLater();
+    // Marks the connection failed with `error` (an errno) and reports it from the loop: the
+    // caller is not ready for a callback. Returns -1.
+    long failLater(int error);
 
     evutil_socket_t fd_;
     StreamSocketHandler* handler_;
@@ -119,6 +122,7 @@ class StreamSocket {
     bool eof_ = false;
     bool connected_ = true;
     bool error_ = false;
+    int error_code_ = 0;         // errno of the failure, see lastError()
     bool* destroyed_ = nullptr;  // set while a handler runs, to notice `delete this`
 };
 

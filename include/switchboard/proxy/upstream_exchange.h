@@ -88,7 +88,11 @@ class UpstreamExchange final : public UpstreamConnectHandler {
     bool bodyEnded(bool done, bool bytes_after_body);
     void spliceResponseBody();
     void finish();
-    void failed(Failure failure);
+    // The attempt failed for `reason` (what the kernel or the parser said, for the log): the
+    // next upstream, or the client's error answer.
+    void failed(Failure failure, const std::string& reason);
+    // The warn line for a change of passive health that this request's failure made, if any.
+    void logPassiveChange(const Upstream::FailureRecord& record, const std::string& reason) const;
     void release(bool reusable);
 
     StreamSocket* upstream() const { return connection_ ? connection_->socket.get() : nullptr; }
@@ -104,8 +108,9 @@ class UpstreamExchange final : public UpstreamConnectHandler {
     ResponseHead response_;
     HopFraming client_framing_ = HopFraming::None;
     bool upstream_keep_alive_ = false;
-    BodyRelay response_body_;        // upstream -> client
-    std::string response_head_;      // as the client gets it
+    Upstream::Attempt attempt_ = Upstream::Attempt::InService;  // this attempt's, see noteAttempt
+    BodyRelay response_body_;                                   // upstream -> client
+    std::string response_head_;                                 // as the client gets it
     std::string transfer_encoding_;  // the upstream's codings, passed on with its chunks
     PipeLease pipe_;                 // while the body is spliced
 };

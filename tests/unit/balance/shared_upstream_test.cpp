@@ -5,6 +5,7 @@
 
 #include "balancer_fixtures.h"
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -49,6 +50,40 @@ TEST(SharedUpstream, PassiveHealthFromOneThreadIsSeenByAll) {
     std::thread succeeding([&] { upstream->recordSuccess(); });
     succeeding.join();
     EXPECT_TRUE(upstream->isUsable(now));
+}
+
+// Many workers' requests fail, start the trial and succeed at once: each change of state is
+// seen by exactly one caller, the one that logs it (SPEC §13).
+TEST(SharedUpstream, EachChangeOfStateIsSeenByExactlyOneThread) {
+    constexpr int kThreads = 8;
+    constexpr auto kOut = std::chrono::seconds(10);
+    for (int round = 0; round < 50; ++round) {
+        auto upstream = std::make_shared<Upstream>(UpstreamConfig{"a", 1}, HostPort{}, kThreads);
+        const auto now = Clock::now();
+        std::atomic<int> taken_out{0}, trials{0}, trials_failed{0}, back{0};
+        onThreads(kThreads, [&](std::size_t) {
+            for (int i = 0; i < 20; ++i)
+                taken_out += upstream->recordFailure(now, 3, kOut).change ==
+                             Upstream::FailureChange::TakenOut;
+        });
+        EXPECT_EQ(taken_out.load(), 1);
+        const auto later = now + kOut;
+        onThreads(kThreads, [&](std::size_t) {
+            trials += upstream->noteAttempt(later) == Upstream::Attempt::Trial;
+        });
+        EXPECT_EQ(trials.load(), 1);
+        onThreads(kThreads, [&](std::size_t) {
+            trials_failed += upstream->recordFailure(later, 3, kOut).change ==
+                             Upstream::FailureChange::TrialFailed;
+        });
+        EXPECT_EQ(trials_failed.load(), 1);
+        EXPECT_FALSE(upstream->isUsable(later));
+        onThreads(kThreads, [&](std::size_t) {
+            back += upstream->recordSuccess(Upstream::Attempt::HalfOpen);
+        });
+        EXPECT_EQ(back.load(), 1);
+        EXPECT_TRUE(upstream->isUsable(later));
+    }
 }
 
 TEST(SharedUpstream, EachWorkerTakesExactTurnsOfItsOwn) {
