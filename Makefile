@@ -1,6 +1,8 @@
+# SPDX-License-Identifier: Apache-2.0
 # Thin wrapper over CMake: `make run` and `make test` are the README's two commands.
 #
-#   make test     what CI runs: `format-check`, `check`, `asan`, `tsan`, then `fuzz-smoke`
+#   make test     what CI runs: `format-check`, `check`, `release-build`, `asan`, `tsan`,
+#                 then `fuzz-smoke`
 #   make format   rewrites every C++ source in the repo's style (.clang-format)
 #   make format-check  fails, naming the files, when a C++ source is not formatted
 #   make check    the normal build and its whole ctest suite (the fast developer loop); the
@@ -11,9 +13,17 @@
 #   make tsan     unit and integration tests built with ThreadSanitizer in build-tsan, the
 #                 integration tests with `workers = 4` (SWITCHBOARD_TEST_WORKERS=4); a TSan
 #                 report fails the test whose switchboard printed it
+#   make release-build  the switchboard binary alone, in build-release, configured as a
+#                 packager would: -DCMAKE_BUILD_TYPE=Release and CMake's defaults, so
+#                 SWITCHBOARD_WERROR off (warnings printed, not fatal: GCC 12 has a false
+#                 -Wrestrict inside libstdc++ at -O3); a Release build that fails is seen
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 60) each, clang build in
 #                 build-fuzz; fuzz-smoke is the same for FUZZ_SMOKE_SECONDS (default 20)
+#
+# Warnings are errors in the builds of check, asan, tsan and fuzz (-DSWITCHBOARD_WERROR=ON);
+# CMake's own default is off, so that a packager's plain build never fails on one.
 BUILD_DIR ?= build
+RELEASE_BUILD_DIR ?= build-release
 ASAN_BUILD_DIR ?= build-asan
 TSAN_BUILD_DIR ?= build-tsan
 FUZZ_BUILD_DIR ?= build-fuzz
@@ -21,7 +31,8 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 20
 DEB_PACKAGES := libevent-dev libtomlplusplus-dev libcjson-dev libsystemd-dev libgtest-dev \
-                pkg-config cmake g++ curl groff-base systemd dpkg-dev file clang-format
+                pkg-config cmake g++ curl groff-base systemd dpkg-dev file clang-format \
+                lintian
 # The fuzz build's compiler and libFuzzer runtime.
 FUZZ_DEB_PACKAGES := clang libclang-rt-14-dev
 CONFIG_COPY := $(BUILD_DIR)/run/switchboard.toml
@@ -39,9 +50,10 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:detect_stack_use_af
 TSAN_ENV := TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1:history_size=4:suppressions=$(CURDIR)/tests/tsan.supp \
             SWITCHBOARD_TEST_WORKERS=4
 # -O1: sanitizer and fuzz builds keep assert() and compile faster.
-CHECKED_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
+CHECKED_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" \
+                 -DSWITCHBOARD_WERROR=ON
 
-.PHONY: all deps deps-fuzz build run test check asan tsan fuzz fuzz-smoke fuzz-build format format-check clean
+.PHONY: all deps deps-fuzz build run test check release-build asan tsan fuzz fuzz-smoke fuzz-build format format-check clean
 
 all: build
 
@@ -65,10 +77,19 @@ define install_missing
 	fi
 endef
 
-$(BUILD_DIR)/CMakeCache.txt: | deps
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# werror_on DIR: reconfigures DIR with -DSWITCHBOARD_WERROR=ON unless its cache has it.
+define werror_on
+	grep -q '^SWITCHBOARD_WERROR:BOOL=ON$$' $(1)/CMakeCache.txt || \
+	  cmake -S . -B $(1) -DSWITCHBOARD_WERROR=ON >/dev/null
+endef
 
+$(BUILD_DIR)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHBOARD_WERROR=ON
+
+# A build directory configured before SWITCHBOARD_WERROR defaulted to off, or by hand, is
+# switched to -Werror too: make's builds keep warnings as errors.
 build: deps $(BUILD_DIR)/CMakeCache.txt
+	@$(call werror_on,$(BUILD_DIR))
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Runs on a copy of the example config, so the tracked etc/switchboard.toml never changes.
@@ -77,7 +98,7 @@ run: build
 	@[ -f $(CONFIG_COPY) ] || cp etc/switchboard.toml $(CONFIG_COPY)
 	./$(BUILD_DIR)/switchboard -c $(CONFIG_COPY)
 
-test: format-check check asan tsan fuzz-smoke
+test: format-check check release-build asan tsan fuzz-smoke
 
 format: deps
 	clang-format -i $(CXX_SOURCES)
@@ -89,12 +110,21 @@ format-check: deps
 check: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
+# A packager's build (README "Install as a service"), binary only: configured as
+# `cmake -S . -B b -DCMAKE_BUILD_TYPE=Release` is, warnings printed but not fatal. Configured
+# every time (a second or two), so that a directory made otherwise, or before
+# SWITCHBOARD_WERROR defaulted to off, is a Release build with CMake's defaults again.
+release-build: deps
+	cmake -S . -B $(RELEASE_BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DSWITCHBOARD_WERROR=OFF >/dev/null
+	cmake --build $(RELEASE_BUILD_DIR) -j $(JOBS) --target switchboard
+
 $(ASAN_BUILD_DIR)/CMakeCache.txt: | deps
 	cmake -S . -B $(ASAN_BUILD_DIR) $(CHECKED_FLAGS) -DSWITCHBOARD_SANITIZE=ON
 
 # The integration tests start $(ASAN_BUILD_DIR)/switchboard, the sanitized binary; the
 # harness fails a test whose switchboard process printed a sanitizer report.
 asan: deps $(ASAN_BUILD_DIR)/CMakeCache.txt
+	@$(call werror_on,$(ASAN_BUILD_DIR))
 	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
 	cd $(ASAN_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) --timeout 600 \
 	  --exclude-regex '^packaging\.'
@@ -104,6 +134,7 @@ $(TSAN_BUILD_DIR)/CMakeCache.txt: | deps
 
 # workers2.* are left out: every integration test runs here with 4 workers already.
 tsan: deps $(TSAN_BUILD_DIR)/CMakeCache.txt
+	@$(call werror_on,$(TSAN_BUILD_DIR))
 	cmake --build $(TSAN_BUILD_DIR) -j $(JOBS)
 	cd $(TSAN_BUILD_DIR) && $(TSAN_ENV) ctest --output-on-failure -j $(JOBS) --timeout 600 \
 	  --exclude-regex '^(packaging|workers2)\.'
@@ -113,6 +144,7 @@ $(FUZZ_BUILD_DIR)/CMakeCache.txt: | deps deps-fuzz
 	  -DSWITCHBOARD_FUZZ=ON -DSWITCHBOARD_SANITIZE=ON -DSWITCHBOARD_TESTS=OFF
 
 fuzz-build: deps deps-fuzz $(FUZZ_BUILD_DIR)/CMakeCache.txt
+	@$(call werror_on,$(FUZZ_BUILD_DIR))
 	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target fuzzers
 
 fuzz: fuzz-build
@@ -122,4 +154,4 @@ fuzz-smoke: fuzz-build
 	$(SANITIZER_ENV) tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD_DIR) $(FUZZ_SMOKE_SECONDS)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(TSAN_BUILD_DIR) $(FUZZ_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(RELEASE_BUILD_DIR) $(ASAN_BUILD_DIR) $(TSAN_BUILD_DIR) $(FUZZ_BUILD_DIR)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Summarise bench/compare's runs: parse wrk --latency output, print the table.
 
 Input: the TSV that bench/compare writes, one line per wrk run:

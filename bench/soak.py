@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """bench/soak.py -- the soak test's engine (run it through bench/soak; see bench/README.md).
 
 Runs switchboard on loopback in front of a few upstreams and, for DURATION seconds, while

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The fuzz targets of tests/fuzz/, two ways:
 #  * SWITCHBOARD_FUZZ=ON (clang only): libFuzzer executables, fuzz_<name>, with ASan+UBSan
 #    when SWITCHBOARD_SANITIZE is on too (as `make fuzz` configures build-fuzz). The `fuzzers`

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # What `cmake --install` puts where, and the Debian package `cpack -G DEB` builds from it
 # (SPEC §8). Included from the top-level CMakeLists.txt once the targets exist.
 #
@@ -71,6 +72,30 @@ if(switchboard_man_outputs)
   add_custom_target(switchboard_man ALL DEPENDS ${switchboard_man_outputs})
 endif()
 
+# The package's documentation directory, as Debian policy (§12.5, §12.7) wants it: the
+# copyright file in Debian's machine-readable format (Apache-2.0, pointing at
+# /usr/share/common-licenses), and the changelog, gzipped like the man pages. The version
+# has no Debian revision (a native package), so it is changelog.gz, not changelog.Debian.gz;
+# its newest entry is this version (packaging.deb checks it).
+install(FILES "${CMAKE_SOURCE_DIR}/packaging/debian/copyright"
+        DESTINATION "${CMAKE_INSTALL_DOCDIR}")
+set(switchboard_changelog_source "${CMAKE_SOURCE_DIR}/packaging/debian/changelog")
+if(SWITCHBOARD_GZIP)
+  set(switchboard_changelog "${CMAKE_BINARY_DIR}/packaging/debian/changelog.gz")
+  add_custom_command(
+    OUTPUT "${switchboard_changelog}"
+    COMMAND "${CMAKE_COMMAND}" -E make_directory "${CMAKE_BINARY_DIR}/packaging/debian"
+    COMMAND "${SWITCHBOARD_GZIP}" -9 -n -c "${switchboard_changelog_source}"
+            > "${switchboard_changelog}"
+    DEPENDS "${switchboard_changelog_source}"
+    COMMENT "Compressing changelog"
+    VERBATIM)
+  add_custom_target(switchboard_changelog ALL DEPENDS "${switchboard_changelog}")
+else()
+  set(switchboard_changelog "${switchboard_changelog_source}")
+endif()
+install(FILES "${switchboard_changelog}" DESTINATION "${CMAKE_INSTALL_DOCDIR}")
+
 install(TARGETS switchboard RUNTIME DESTINATION "${CMAKE_INSTALL_SBINDIR}")
 install(FILES "${SWITCHBOARD_GENERATED_UNIT}" DESTINATION "${SWITCHBOARD_UNIT_INSTALL_DIR}")
 
@@ -101,12 +126,21 @@ set(CPACK_PACKAGE_VENDOR "switchboard")
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "HTTP/1.1 reverse proxy and load balancer with a JSON admin API")
+# One line per line of the control file's extended description (lintian wants them under
+# 80 columns; CPack indents each).
 set(CPACK_PACKAGE_DESCRIPTION
-    "switchboard routes HTTP/1.1 requests to pools of upstream servers (round robin, \
-least connections, random, consistent hashing; active and passive health checks). A JSON \
-REST API on a second port changes the pools at run time and saves every change back to \
-the TOML configuration file, keeping its comments; SIGHUP reloads the file.")
-set(CPACK_PACKAGE_CONTACT "switchboard maintainers <switchboard@localhost>")
+    "switchboard routes HTTP/1.1 requests to pools of upstream servers (round
+robin, least connections, random, consistent hashing; active and passive
+health checks). A JSON REST API on a second port changes the pools at run
+time and saves every change back to the TOML configuration file, keeping
+its comments; SIGHUP reloads the file.")
+# The project's name and address (README "Licence"; the project has no mail domain of its
+# own yet, so the address is example.org's): a distribution or a fork that builds the
+# package sets its own with -DSWITCHBOARD_DEB_MAINTAINER="Name <address>".
+set(SWITCHBOARD_DEB_MAINTAINER "switchboard developers <switchboard@example.org>" CACHE STRING
+    "The Debian package's Maintainer field")
+set(CPACK_PACKAGE_CONTACT "${SWITCHBOARD_DEB_MAINTAINER}")
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${SWITCHBOARD_DEB_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION "net")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_FILE_NAME "DEB-DEFAULT")

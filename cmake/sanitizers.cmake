@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # SWITCHBOARD_SANITIZE: build everything (library, binary, tests) with AddressSanitizer and
 # UndefinedBehaviorSanitizer. -fno-sanitize-recover=all turns every UBSan finding into an
 # abort, so a finding fails the test that triggered it instead of scrolling past in a log.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // argv -> Server. The only place that decides the process's exit status.
 #include <sys/resource.h>
 

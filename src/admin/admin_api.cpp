@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The admin port's front: the token, the path, dry_run, then the route table (admin_routes.cpp)
 // picks the handler. The handlers are grouped by resource in admin_services.cpp and
 // admin_status.cpp; the JSON of services and request bodies is in admin_json.cpp.

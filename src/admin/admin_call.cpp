@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "switchboard/admin/admin_call.h"
 
 #include <event2/buffer.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every admin call (SPEC §5), in one table. The route table answers 404 and 405 from it and
 // checks {service} and {address} before a handler runs. Rows of one path stay together, in
 // the order their methods are listed in `Allow`.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The handlers of services and their upstreams (REST and seed calls), and the one path every
 // change of a service takes: validate, preview or commit, journal, answer.
 #include <algorithm>

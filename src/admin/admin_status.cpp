@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The handlers of the server as a whole: health, reload, the running config, the change
 // journal and metrics.
 #include <string>

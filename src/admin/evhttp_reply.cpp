@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "switchboard/admin/evhttp_reply.h"
 
 #include <event2/http.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "switchboard/balance/round_robin.h"
 
 namespace switchboard {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "switchboard/balance/strategies.h"
 
 #include "switchboard/balance/consistent_hash.h"

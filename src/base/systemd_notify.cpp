@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "switchboard/base/systemd_notify.h"
 
 #include <systemd/sd-daemon.h>

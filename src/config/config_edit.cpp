@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The comment-preserving write-back of the config file (SPEC §6). This file is the part that
 // knows the schema: it turns the difference between two Configs into edits of a TomlDocument,
 // which knows TOML only. As in Redis's config rewrite, one small writer per part of the config

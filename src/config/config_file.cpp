@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TOML text <-> Config. What each part of a Config is written as lives in config_render.cpp,
 // shared with the in-place editor.
 #include "switchboard/config/config_file.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Each part of a Config lists its keys once, in forEachKey: the table of options that both the
 // renderer and the editor's diff read (Redis's config.c keeps one such table for its rewrite).
 #include "switchboard/config/config_render.h"

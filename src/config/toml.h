@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 
 // toml++ as switchboard uses it: header-only and without exceptions, so parse() returns a

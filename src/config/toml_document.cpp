@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The schema-free half of the in-place editor: edits of a TOML document's text, planned from
 // where toml++ says each key, value and table is.
 #include "toml_document.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Keeps bytes that toml++ 3.3 cannot classify safely away from it (see toml_guard.h).
 #include "toml_guard.h"
 

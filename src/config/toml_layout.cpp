@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The text side of the in-place editor: lines, header paths and where toml++'s positions are.
 #include "toml_layout.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "switchboard/http/chunked_decoder.h"
 
 #include "switchboard/http/http_chars.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "switchboard/http/message_rewrite.h"
 
 #include <charconv>

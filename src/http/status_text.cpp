@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "switchboard/http/status_text.h"
 
 namespace switchboard {

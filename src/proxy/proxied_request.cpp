@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "switchboard/proxy/proxied_request.h"
 
 #include "switchboard/base/json.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "switchboard/runtime/health_checker.h"
 
 #include <event2/keyvalq_struct.h>

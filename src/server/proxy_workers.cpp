@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "switchboard/server/proxy_workers.h"
 
 #include <sched.h>

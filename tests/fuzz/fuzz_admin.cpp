@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The admin port's input (SPEC §5): request bodies and request paths. The first input byte
 // picks which; the rest is the body or the request target.
 //

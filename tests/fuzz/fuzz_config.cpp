@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The config loader and validator (SPEC §2): any text gives a Config or errors, never a crash;
 // every error has a message; a Config renders to TOML that parses back to the same Config.
 #include <string_view>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The in-place config editor (SPEC §6, config_edit.h): from a valid file, a random sequence of
 // changes -- upstreams and services added and removed, weights and service settings changed,
 // upstreams reordered, proxy settings changed -- each written back with editConfigText. Every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Upstream address parsing (SPEC §2): any text is an address or an error, never a crash; an
 // address's canonical text parses back to the same address, and is its own canonical text.
 // checkUpstreamAddress, the check the file and the admin API share, agrees with it.

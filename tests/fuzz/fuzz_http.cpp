@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The proxy port's HTTP/1.1 parsing (http_parser.h) and the heads switchboard writes from what
 // it parsed (message_rewrite.h). The first input byte picks the part, the second a split point;
 // the rest is the message.

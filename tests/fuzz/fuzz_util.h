@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 
 // Shared by the fuzz targets: a reader that turns fuzz bytes into choices, and the check that

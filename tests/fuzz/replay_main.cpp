@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fuzz targets as plain programs, for builds without libFuzzer (gcc, the sanitizer build):
 // runs LLVMFuzzerTestOneInput once on every file named, or on every file in every directory
 // named. ctest runs each target over its committed corpus, so a fixed finding stays fixed.

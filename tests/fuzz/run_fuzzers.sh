@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the libFuzzer targets of a fuzz build for a bounded time each, a few at once, and says
 # how many inputs each ran. Used by `make fuzz` (long) and `make test` (short).
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SPEC §5 dry run: `?dry_run=1` answers as the call would, plus the unified diff it would make
 // to the config file, and changes nothing; the diff is exactly what the real call then writes.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SPEC §5 change journal: every applied change (time, peer, call, service, before -> after,
 // result) is logged as one line and kept; GET /changes answers newest first.
 #include <gtest/gtest.h>

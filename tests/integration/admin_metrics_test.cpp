@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SPEC §5 GET /metrics: Prometheus text that moves with traffic (send N requests, see N more).
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SPEC §5: the REST calls on services and upstreams, GET /config, methods, bodies, and the
 // wall between the proxy port and the admin port. Over real HTTP against the real binary.
 #include <gtest/gtest.h>

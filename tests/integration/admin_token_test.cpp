@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SPEC §5 token: with admin.token set, every call but /healthz needs
 // "Authorization: Bearer <token>"; otherwise 401 JSON with WWW-Authenticate.
 #include <gtest/gtest.h>

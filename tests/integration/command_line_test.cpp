@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SPEC §1: options, --check and the exit statuses, on the real binary.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 19: HTTP/1.1 conformance (SPEC §3, §14), sent as raw bytes through the proxy.
 //
 //  * absolute-form targets (RFC 9112 §3.2.2): the authority replaces Host for routing and

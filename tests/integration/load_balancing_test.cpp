@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SPEC §4 and the health_check table of §2, as a client sees them: how requests spread over
 // upstreams for each strategy, and how active health checks take upstreams out and back.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SPEC §6: every admin change is written back to the file, safely, keeping comments.
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The proxy port as a client sees it: routing, round robin, what reaches the upstream.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 4: the proxy path under the conditions of production: big and slow transfers,
 // clients and upstreams that go away, limits, timeouts, logs and stopping.
 #include <arpa/inet.h>

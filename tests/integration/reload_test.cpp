@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SPEC §7: SIGHUP and POST /reload re-read the file; a bad file never takes service down.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The product's original walk-through (issue 2), over real HTTP against the real binary.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 9: slow and many clients. Thousands of idle connections that sent part of a request
 // head (slowloris) must not stop normal clients from being served; past proxy.max_connections
 // new connections are closed at once while the open ones keep working; client_timeout_ms

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 9: request smuggling and malformed requests, sent as raw bytes through the proxy.
 //
 // Every request here is either refused -- a 4xx/5xx from switchboard itself, then the

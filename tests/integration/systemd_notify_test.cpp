@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Plays systemd's side of the readiness protocol (SPEC §7, Type=notify): a unix datagram
 // socket at NOTIFY_SOCKET, and the real binary telling it READY=1, RELOADING=1 ... READY=1
 // and STOPPING=1.

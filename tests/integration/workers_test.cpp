@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SPEC §9 (issue 14): N proxy workers, one shared configuration. Every test here starts
 // switchboard with `workers = 4` (or "auto") whatever SWITCHBOARD_TEST_WORKERS says, and sends
 // its requests on new connections, which the kernel spreads over the workers' SO_REUSEPORT

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The house's layering, checked from the includes (README "Layout"): a file in one area may
 # include headers of its own area and of the areas below it, never of an area above it or
 # beside it; and no two modules (a header with its .cpp) include each other.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Test fixture: configures and builds switchboard with the Debian layout
 # (-DCMAKE_INSTALL_PREFIX=/usr, so sysconfdir /etc) in OUT_DIR, for the .deb test. The
 # binary has its default config path compiled in, so the package needs its own build.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # `cmake --install` into a DESTDIR puts every file where SPEC §8 says, and a second
 # install keeps the config file that the operator (or the admin API) changed.
 # Usage: install_tree.sh CMAKE_COMMAND BUILD_DIR SOURCE_DIR SBIN_PATH CONFIG_DIR UNIT_DIR MAN_DIR

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by the packaging tests (sourced). A test exits 0 when it passes, 1 when it
 # fails, and 77 (ctest's SKIP_RETURN_CODE) when a tool it needs is not installed: a
 # missing tool skips, a present tool that finds a problem fails.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The .deb's maintainer scripts do the right things, run against stand-ins for adduser,
 # chown, deb-systemd-helper and the rest that only record their calls: a real run would
 # create a system user and write /etc on this machine.

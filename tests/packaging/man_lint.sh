@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The man pages render without a single warning, document every config key and every
 # admin call (each with a curl example), and the example config in switchboard.toml(5)
 # is one that `switchboard -t` accepts.

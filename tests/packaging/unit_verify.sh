@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # `systemd-analyze verify` accepts the generated unit without a single complaint, and
 # `systemd-analyze security` rates its exposure at most 2.0 ("OK").
 # Usage: unit_verify.sh GENERATED_UNIT SWITCHBOARD_BINARY SOURCE_DIR

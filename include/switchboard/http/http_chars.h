@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 
 // The character classes and token rules of HTTP/1.1 (RFC 9110 §5.6), shared by the head

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 
 // HTTP/1.1 message-head parsing and chunked-body decoding (RFC 9112) for the proxy port.

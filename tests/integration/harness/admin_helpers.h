@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 
 // Shared by the admin API tests: a running switchboard on a config in a temp dir, and small

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 
 // A client connection to the proxy driven from a raw socket, byte by byte, and the answers it

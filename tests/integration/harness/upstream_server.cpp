@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "harness/upstream_server.h"
 #include "harness/header_lines.h"
 

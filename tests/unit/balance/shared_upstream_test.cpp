@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One Upstream shared by several proxy workers (SPEC §9): counts stay exact when threads add
 // at once, health set on one thread is seen by all, and each worker's round robin keeps its
 // own turn. `make tsan` runs these under ThreadSanitizer.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // EventLoopThread and LoopTasks: how the main loop reaches a worker's loop and back (SPEC §9).
 // Run under ThreadSanitizer by `make tsan`: a task's effects must be visible to the thread
 // that waited for it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 9: what the fuzzers found in the config path, kept as plain tests, and the
 // proxy.max_connections setting.
 #include <gtest/gtest.h>

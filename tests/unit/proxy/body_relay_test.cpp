@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BodyRelay moves one message body between two buffers, with the pump its framing picked.
 // No sockets: the buffers are filled and read here as a socket would.
 #include <gtest/gtest.h>

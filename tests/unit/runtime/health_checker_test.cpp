@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HealthChecker::reconcile without running the loop (no check fires, no socket opens): which
 // upstreams get a check, and what happens to their state when the config changes. The
 // checks themselves are exercised against real servers in
