@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 18, SPEC §13: what the operator's log says when an upstream fails. Each change of
 // passive health is one line (warn when taken out, with the reason; info when back), however
 // many workers and requests see it; a retry is a debug line with its reason.

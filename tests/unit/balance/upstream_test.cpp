@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Passive health's changes of state (SPEC §3, §13): each call says which change it made, so
 // that the proxy logs each one once.
 #include <gtest/gtest.h>
