@@ -17,7 +17,7 @@ std::string upstreamText(const ProxiedRequest& request) {
     return "service " + request.pool->name() + ": upstream " + request.upstream->name();
 }
 
-std::string milliseconds(std::int64_t ms) {
+std::string msText(std::int64_t ms) {
     return std::to_string(ms) + " ms";
 }
 
@@ -120,15 +120,15 @@ void UpstreamExchange::onError(StreamSocket& socket, bool timed_out) {
     const auto& settings = context_.settings();
     switch (state_) {
     case State::Connecting:
-        failed(Failure::Connect,
-               timed_out ? "no connection within " + milliseconds(settings.connect_timeout_ms)
-                         : "connect: " + errorText(socket.lastError(), "failed"));
+        failed(Failure::Connect, timed_out
+                                     ? "no connection within " + msText(settings.connect_timeout_ms)
+                                     : "connect: " + errorText(socket.lastError(), "failed"));
         return;
     case State::Sending:
     case State::AwaitingHead:
     case State::ReadingBody:
         if (timed_out)
-            failed(Failure::Timeout, "timeout after " + milliseconds(settings.upstream_timeout_ms));
+            failed(Failure::Timeout, "timeout after " + msText(settings.upstream_timeout_ms));
         else
             failed(Failure::Reset, errorText(socket.lastError(), "connection reset"));
         return;
@@ -510,7 +510,7 @@ void UpstreamExchange::failed(Failure failure, const std::string& reason) {
 
 void UpstreamExchange::logPassiveChange(const Upstream::FailureRecord& record,
                                         const std::string& reason) const {
-    const std::string out_for = milliseconds(context_.settings().fail_timeout_ms);
+    const std::string out_for = msText(context_.settings().fail_timeout_ms);
     switch (record.change) {
     case Upstream::FailureChange::None:
         return;
