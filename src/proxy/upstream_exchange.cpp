@@ -344,7 +344,7 @@ void UpstreamExchange::pumpResponseBody() {
         // The rest of a large Content-Length body goes from socket to socket through a
         // pipe, in the kernel: half the copies of reading it into our memory and writing it
         // out again. The head and whatever came with it go out first, then the pipe.
-        if (!pipe_ && response_body_.remaining() >= kSpliceMin) {
+        if (!pipe_ && client.plain() && response_body_.remaining() >= kSpliceMin) {
             pipe_ = context_.pipes().acquire();  // none to spare: the body is copied
             if (pipe_)
                 source.setDirectRead(true);

@@ -52,6 +52,8 @@ class StreamSocket {
     evbuffer* output() { return output_.get(); }
     bool atEof() const { return eof_; }
     bool connected() const { return connected_; }
+    // A socket without TLS: its bytes may go through a pipe (splice) instead of our memory.
+    bool plain() const { return true; }
     // The errno of the failure that onError reports (a refused connect, a reset): for the
     // log. 0 when there was none to read (a timeout, a failure inside libevent).
     int lastError() const { return error_code_; }
