@@ -30,7 +30,7 @@ FUZZ_BUILD_DIR ?= build-fuzz
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 20
-DEB_PACKAGES := libevent-dev libtomlplusplus-dev libcjson-dev libsystemd-dev libgtest-dev \
+DEB_PACKAGES := libevent-dev libtomlplusplus-dev libcjson-dev libsystemd-dev libssl-dev openssl libgtest-dev \
                 pkg-config cmake g++ curl groff-base systemd dpkg-dev file clang-format \
                 lintian
 # The fuzz build's compiler and libFuzzer runtime.

@@ -14,6 +14,7 @@
 #include "switchboard/config/config_store.h"
 #include "switchboard/proxy/proxy.h"
 #include "switchboard/server/server.h"
+#include "switchboard/server/tls_certificates.h"
 
 using namespace switchboard;
 
@@ -25,7 +26,8 @@ constexpr const char* kUsage =
     "\n"
     "An HTTP/1.1 reverse proxy and load balancer with a JSON admin API. The proxy\n"
     "port is served by [proxy] workers event loops: 1 by default (on the main\n"
-    "loop), N threads, or \"auto\" for one thread per CPU.\n"
+    "loop), N threads, or \"auto\" for one thread per CPU. [proxy] tls_listen\n"
+    "adds HTTPS listeners with the [[proxy.certificates]] picked by SNI.\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE    the config file; default:\n"
@@ -34,14 +36,16 @@ constexpr const char* kUsage =
     "                       change made through the admin API creates it\n"
     "  -t, --check          validate the config file and exit: 0 with\n"
     "                       \"switchboard: FILE: ok\", or 1 with FILE:LINE:COLUMN:\n"
-    "                       message lines on stderr (a missing file is an error)\n"
+    "                       message lines on stderr (a missing file is an error);\n"
+    "                       certificate files are read too, and described\n"
     "      --log-level LEVEL\n"
     "                       error, warn, info (default) or debug; logs go to stderr\n"
     "  -V, --version        print the version and exit\n"
     "  -h, --help           print this help and exit\n"
     "The long options also take --config=FILE and --log-level=LEVEL.\n"
     "\n"
-    "Signals: SIGHUP reloads the config file; SIGTERM/SIGINT stop gracefully (a\n"
+    "Signals: SIGHUP reloads the config file and the certificate files;\n"
+    "SIGTERM/SIGINT stop gracefully (a\n"
     "second one stops at once); SIGUSR1 reopens the access log.\n"
     "\n"
     "Exit status: 0 clean shutdown, 1 config error, 2 usage error,\n"
@@ -153,7 +157,21 @@ int main(int argc, char** argv) {
             printErrors(read.parse);
             return kExitConfigError;
         }
+        // The certificate files are part of the configuration: --check reads them as a start
+        // would, and says what it found.
+        std::vector<std::string> warnings;
+        auto certificates =
+            loadCertificates(read.parse.config->proxy, options.config_path, nullptr, warnings);
+        if (!certificates) {
+            std::cerr << options.config_path << ": " << certificates.error().message << "\n";
+            return kExitConfigError;
+        }
+        for (const auto& warning : warnings)
+            std::cerr << options.config_path << ": warning: " << warning << "\n";
         std::cout << "switchboard: " << options.config_path << ": ok\n";
+        if (*certificates)
+            for (const auto& line : (*certificates)->summary())
+                std::cout << "switchboard: certificate " << line << "\n";
         return kExitOk;
     }
     if (!read.parse.config) {

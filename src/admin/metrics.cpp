@@ -194,6 +194,15 @@ std::string renderMetrics(const Registry& registry, const ServerStats& stats,
         family.sample({}, stats.client_connections);
     }
     {
+        FamilyWriter family(out, "switchboard_tls_handshakes_total", "counter",
+                            "TLS handshakes on the proxy port, by result (failed: refused by "
+                            "TLS or the client left; timeout: not done in "
+                            "tls_handshake_timeout_ms).");
+        family.sample({{"result", "ok"}}, stats.tls_handshakes_ok);
+        family.sample({{"result", "failed"}}, stats.tls_handshakes_failed);
+        family.sample({{"result", "timeout"}}, stats.tls_handshakes_timed_out);
+    }
+    {
         FamilyWriter family(out, "switchboard_services", "gauge", "Configured services.");
         family.sample({}, static_cast<std::uint64_t>(pools.size()));
     }

@@ -191,8 +191,9 @@ ConfigDiff diffConfigs(const Config& before, const Config& after) {
             diff.upstreams_removed += service.upstreams.size();
         }
     }
-    diff.listeners_changed =
-        before.proxy.listen != after.proxy.listen || before.admin.listen != after.admin.listen;
+    diff.listeners_changed = before.proxy.listen != after.proxy.listen ||
+                             before.proxy.tls_listen != after.proxy.tls_listen ||
+                             before.admin.listen != after.admin.listen;
     diff.settings_changed = !(before.proxy == after.proxy) || !(before.admin == after.admin);
     return diff;
 }

@@ -123,8 +123,8 @@ class ConfigReader {
         out = value->get();
     }
 
-    void readListen(const toml::node& node, const std::string& what,
-                    std::vector<std::string>& out) {
+    void readListen(const toml::node& node, const std::string& what, std::vector<std::string>& out,
+                    bool may_be_empty = false) {
         std::vector<std::string> addresses;
         auto readOne = [&](const toml::node& item) {
             std::string address;
@@ -133,7 +133,7 @@ class ConfigReader {
                 addresses.push_back(address);
         };
         if (auto* array = node.as_array()) {
-            if (array->empty())
+            if (array->empty() && !may_be_empty)
                 error(node.source(), what + " must name at least one address");
             for (auto& item : *array)
                 readOne(item);
@@ -183,7 +183,71 @@ class ConfigReader {
                 {"access_log",
                  [&](const toml::node& n) { readString(n, "proxy.access_log", proxy.access_log); }},
                 {"workers", [&](const toml::node& n) { readWorkers(n, proxy.workers); }},
+                {"tls_listen",
+                 [&](const toml::node& n) {
+                     readListen(n, "proxy.tls_listen", proxy.tls_listen, true);
+                     tls_listen_position_ = n.source();
+                 }},
+                {"tls_handshake_timeout_ms",
+                 integer("tls_handshake_timeout_ms", proxy.tls_handshake_timeout_ms, 1, kDay)},
+                {"certificates",
+                 [&](const toml::node& n) { readCertificates(n, proxy.certificates); }},
             });
+        checkTlsListeners(proxy);
+    }
+
+    // `[[proxy.certificates]]`: tables of `cert` and `key`, both required.
+    void readCertificates(const toml::node& node, std::vector<CertificateConfig>& out) {
+        auto* array = node.as_array();
+        if (!array) {
+            error(node.source(), "proxy.certificates must be an array of tables "
+                                 "([[proxy.certificates]] with cert and key)");
+            return;
+        }
+        for (auto& item : *array) {
+            auto* table = expectTable(item, "each [[proxy.certificates]]");
+            if (!table)
+                continue;
+            CertificateConfig certificate;
+            readTable(*table, "proxy.certificates[].",
+                      {
+                          {"cert",
+                           [&](const toml::node& n) {
+                               readPath(n, "proxy.certificates[].cert", certificate.cert);
+                           }},
+                          {"key",
+                           [&](const toml::node& n) {
+                               readPath(n, "proxy.certificates[].key", certificate.key);
+                           }},
+                      });
+            if (certificate.cert.empty() || certificate.key.empty()) {
+                error(item.source(), "[[proxy.certificates]] needs both cert and key");
+                continue;
+            }
+            out.push_back(std::move(certificate));
+        }
+    }
+
+    // A file named in the config, kept as written: the Config is what the text says, whatever
+    // the file is called (loadCertificates resolves a relative path).
+    void readPath(const toml::node& node, const std::string& what, std::string& out) {
+        std::string path;
+        readString(node, what, path);
+        if (path.empty() && node.is_string())
+            error(node.source(), what + " must not be empty");
+        out = std::move(path);
+    }
+
+    void checkTlsListeners(const ProxySettings& proxy) {
+        if (proxy.tls_listen.empty())
+            return;
+        if (proxy.certificates.empty())
+            error(tls_listen_position_,
+                  "proxy.tls_listen needs at least one [[proxy.certificates]] entry");
+        for (const auto& address : proxy.tls_listen)
+            if (std::find(proxy.listen.begin(), proxy.listen.end(), address) != proxy.listen.end())
+                error(tls_listen_position_,
+                      "proxy.tls_listen: " + address + " is also in proxy.listen");
     }
 
     // 1 to kMaxWorkers, or "auto" (kWorkersAuto).
@@ -350,6 +414,7 @@ class ConfigReader {
 
     std::string file_;
     std::vector<ConfigError> errors_;
+    toml::source_region tls_listen_position_;
     // Where cross-reference problems of a service are reported: its route, else its name.
     std::map<std::string, toml::source_region> service_positions_;
 };

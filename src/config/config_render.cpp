@@ -13,7 +13,23 @@ struct WorkersValue {
     bool operator==(const WorkersValue&) const = default;
 };
 
+// proxy.certificates: an array of inline tables, the same TOML as [[proxy.certificates]].
+struct CertificatesValue {
+    const std::vector<CertificateConfig>& certificates;
+    bool operator==(const CertificatesValue& other) const {
+        return certificates == other.certificates;
+    }
+};
+
 using switchboard::tomlValue;
+std::string tomlValue(const CertificatesValue& value) {
+    std::vector<std::string> tables;
+    for (const auto& certificate : value.certificates)
+        tables.push_back(tomlInlineTable(
+            {{"cert", tomlQuote(certificate.cert)}, {"key", tomlQuote(certificate.key)}}));
+    return tomlArray(tables);
+}
+
 std::string tomlValue(WorkersValue workers) {
     return workers.count == kWorkersAuto ? tomlQuote("auto")
                                          : switchboard::tomlValue(workers.count);
@@ -36,6 +52,9 @@ void forEachKey(const ProxySettings& a, const ProxySettings& b, Visit&& visit) {
     visit("max_connections", a.max_connections, b.max_connections);
     visit("access_log", a.access_log, b.access_log);
     visit("workers", WorkersValue{a.workers}, WorkersValue{b.workers});
+    visit("tls_listen", a.tls_listen, b.tls_listen);
+    visit("tls_handshake_timeout_ms", a.tls_handshake_timeout_ms, b.tls_handshake_timeout_ms);
+    visit("certificates", CertificatesValue{a.certificates}, CertificatesValue{b.certificates});
 }
 
 template <typename Visit>

@@ -99,7 +99,7 @@ void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out
     out.append("X-Forwarded-For: ");
     appendListField("x-forwarded-for");
     out.append(head.client_ip);
-    out.append("\r\nX-Forwarded-Proto: http\r\n");
+    out.append(head.tls ? "\r\nX-Forwarded-Proto: https\r\n" : "\r\nX-Forwarded-Proto: http\r\n");
     if (!request.host.empty())
         appendField(out, "X-Forwarded-Host", request.host);
     out.append("Via: ");

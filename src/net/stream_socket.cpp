@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -70,6 +71,13 @@ StreamSocket::~StreamSocket() {
     if (destroyed_)
         *destroyed_ = true;
     event_.reset();
+    // A TLS peer is told the connection ends on purpose (close_notify), best effort: the
+    // socket closes whatever the kernel took.
+    if (tls_ && connected_ && !error_) {
+        ERR_clear_error();
+        SSL_shutdown(tls_.get());
+        ERR_clear_error();
+    }
     ::close(fd_);
 }
 
@@ -103,7 +111,7 @@ void StreamSocket::flush() {
     if (!connected_ || error_)
         return;
     while (writable_ && evbuffer_get_length(output_.get()) > 0) {
-        int written = evbuffer_write(output_.get(), fd_);
+        int written = tls_ ? writeTls() : evbuffer_write(output_.get(), fd_);
         if (written > 0)
             progress_ms_ = coarseNowMs();
         if (written < 0) {
@@ -220,6 +228,22 @@ void StreamSocket::onEvent(evutil_socket_t, short what) {
         failed(true);
         return;
     }
+    if (tls_) {
+        if (!connected_) {
+            if (!continueHandshake()) {
+                if (error_)
+                    failed(false);
+                return;
+            }
+            DestructionWatch watch(destroyed_);
+            handler_->onConnected(*this);
+            if (watch.destroyed())
+                return;
+            // Records that came with the end of the handshake are read now: no edge for them.
+            what |= EV_READ;
+        }
+        retryCrossedTls(what);
+    }
     if (what & EV_WRITE) {
         if (!connected_) {
             int error = 0;
@@ -287,6 +311,8 @@ void StreamSocket::onEvent(evutil_socket_t, short what) {
 }
 
 bool StreamSocket::readAvailable() {
+    if (tls_)
+        return readTls();
     while (readable_ && !eof_ && evbuffer_get_length(input_.get()) < input_limit_) {
         // Never past the limit: what stays in the kernel may be spliced (or left for later).
         std::size_t room = input_limit_ - evbuffer_get_length(input_.get());

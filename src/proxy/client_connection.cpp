@@ -2,6 +2,7 @@
 #include "switchboard/proxy/client_connection.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "switchboard/base/c_callback.h"
 #include "switchboard/base/json.h"
@@ -55,9 +56,14 @@ struct ClientConnection::CallbackScope {
     ClientConnection* connection_;
 };
 
-ClientConnection::ClientConnection(ProxyContext& context, evutil_socket_t fd, std::string client_ip)
+ClientConnection::ClientConnection(ProxyContext& context, evutil_socket_t fd, std::string client_ip,
+                                   TlsSession tls)
     : context_(context), client_(std::make_unique<StreamSocket>(context.base(), fd, this)) {
     request_.client_ip = std::move(client_ip);
+    if (tls.ssl) {
+        client_->acceptTls(std::move(tls.ssl), std::move(tls.context));
+        request_.tls = true;
+    }
 }
 
 ClientConnection::~ClientConnection() {
@@ -74,6 +80,12 @@ void ClientConnection::headDeadlinePassed(evutil_socket_t, short) {
     if (closed_ || state_ != State::ReadingHead)
         return;
     head_deadline_armed_ = false;
+    if (client_->handshaking()) {
+        context_.stats().tls_handshakes_timed_out.add();
+        logDebug("client " + request_.client_ip + ": TLS handshake not done in time");
+        closeNow();  // no HTTP answer: the client has no TLS session to read one
+        return;
+    }
     logDebug("client " + request_.client_ip + ": request head not complete in time");
     request_.reset();
     respondError(408, jsonError("request head not complete in time"), /*close=*/true);
@@ -88,6 +100,13 @@ void ClientConnection::start() {
         BodyRelay::kHighWater,
         static_cast<std::size_t>(context_.settings().max_header_bytes) + 4096));
     client_->setTimeout(context_.settings().client_timeout_ms);
+    if (client_->handshaking()) {
+        // A handshake trickled in byte by byte still ends at its deadline.
+        const timeval limit =
+            toTimeval(std::chrono::milliseconds(context_.settings().tls_handshake_timeout_ms));
+        event_add(head_deadline_.get(), &limit);
+        head_deadline_armed_ = true;
+    }
 }
 
 void ClientConnection::shutdownWhenIdle() {
@@ -121,6 +140,15 @@ void ClientConnection::onReadable(StreamSocket&) {
     }
 }
 
+void ClientConnection::onConnected(StreamSocket&) {
+    // The TLS handshake is done: from here on the connection is like a plain one.
+    context_.stats().tls_handshakes_ok.add();
+    if (head_deadline_armed_) {
+        event_del(head_deadline_.get());
+        head_deadline_armed_ = false;
+    }
+}
+
 void ClientConnection::onWritable(StreamSocket&) {
     CallbackScope scope(this);
     if (closed_)
@@ -137,6 +165,18 @@ void ClientConnection::onError(StreamSocket&, bool timed_out) {
     CallbackScope scope(this);
     if (closed_)
         return;
+    if (client_->handshaking()) {
+        (timed_out ? context_.stats().tls_handshakes_timed_out
+                   : context_.stats().tls_handshakes_failed)
+            .add();
+        const std::string& reason = client_->tlsError();
+        logDebug("client " + request_.client_ip + ": TLS handshake failed: " +
+                 (timed_out        ? std::string("timed out")
+                  : reason.empty() ? std::string(std::strerror(client_->lastError()))
+                                   : reason));
+        closeNow();
+        return;
+    }
     clientGone(timed_out);
 }
 
@@ -247,7 +287,7 @@ bool ClientConnection::startNextRequest() {
     std::string stripped;
     request_.upstream_head.clear();
     appendUpstreamRequestHead({head_, forwardedTarget(service, head_.target, stripped),
-                               request_.client_ip, framing, head_.content_length},
+                               request_.client_ip, framing, head_.content_length, request_.tls},
                               request_.upstream_head);
     // An empty Host is passed on as is; an absolute-form target's authority is the Host.
     request_.needs_host = !head_.absolute_form && head_.find("Host") == nullptr;

@@ -43,13 +43,14 @@ Proxy::~Proxy() {
         delete connection;
 }
 
-std::unique_ptr<AcceptingSocket> Proxy::attachListener(evutil_socket_t fd) {
-    return ConnectionListener::attach(
-        context_.base(), fd,
-        [this](evutil_socket_t client, const sockaddr* address) { accept(client, address); });
+std::unique_ptr<AcceptingSocket> Proxy::attachListener(evutil_socket_t fd, bool tls) {
+    return ConnectionListener::attach(context_.base(), fd,
+                                      [this, tls](evutil_socket_t client, const sockaddr* address) {
+                                          accept(client, address, tls);
+                                      });
 }
 
-void Proxy::accept(evutil_socket_t fd, const sockaddr* address) {
+void Proxy::accept(evutil_socket_t fd, const sockaddr* address, bool tls) {
     // The count is over all workers: a slot is taken before the connection exists, so two
     // workers accepting at once can never both take the last one.
     if (context_.stats().client_connections.add(1) >= context_.settings().max_connections) {
@@ -58,7 +59,20 @@ void Proxy::accept(evutil_socket_t fd, const sockaddr* address) {
         return;
     }
     evutil_make_socket_nonblocking(fd);
-    auto* connection = new ClientConnection(context_, fd, addressText(address));
+    TlsSession session;
+    if (tls) {
+        // The server never binds a TLS listener before its certificates are published.
+        session.context = context_.certificates();
+        session.ssl = session.context ? session.context->newSession(fd) : nullptr;
+        if (!session.ssl) {
+            logWarn("proxy: cannot start a TLS session: " + takeOpenSslError());
+            context_.stats().tls_handshakes_failed.add();
+            context_.stats().client_connections.add(-1);
+            evutil_closesocket(fd);
+            return;
+        }
+    }
+    auto* connection = new ClientConnection(context_, fd, addressText(address), std::move(session));
     context_.add(connection);
     connection->start();
 }

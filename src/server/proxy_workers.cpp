@@ -83,9 +83,9 @@ std::future<void> ProxyWorker::submit(std::function<void(Proxy&)> task) {
     return done.get_future();
 }
 
-std::unique_ptr<AcceptingSocket> ProxyWorker::attachListener(evutil_socket_t fd) {
+std::unique_ptr<AcceptingSocket> ProxyWorker::attachListener(evutil_socket_t fd, bool tls) {
     std::unique_ptr<AcceptingSocket> attached;
-    submit([&](Proxy& proxy) { attached = proxy.attachListener(fd); }).wait();
+    submit([&](Proxy& proxy) { attached = proxy.attachListener(fd, tls); }).wait();
     if (!attached || !thread_)
         return attached;
     return std::make_unique<WorkerListener>(*this, std::move(attached));
@@ -121,8 +121,12 @@ void ProxyWorkers::publish(const std::shared_ptr<const ServiceTable>& services) 
     runEverywhere([&services](Proxy& proxy) { proxy.setServices(services); });
 }
 
+void ProxyWorkers::setCertificates(const std::shared_ptr<const TlsServerContext>& certificates) {
+    runEverywhere([&certificates](Proxy& proxy) { proxy.setCertificates(certificates); });
+}
+
 std::unique_ptr<AcceptingSocket> ProxyWorkers::attach(evutil_socket_t fd,
-                                                      const std::string& address) {
+                                                      const std::string& address, bool tls) {
     auto group = std::make_unique<ListenerGroup>();
     for (std::size_t index = 0; index < workers_.size(); ++index) {
         evutil_socket_t socket = fd;
@@ -134,7 +138,7 @@ std::unique_ptr<AcceptingSocket> ProxyWorkers::attach(evutil_socket_t fd,
             }
             socket = *more;
         }
-        auto attached = workers_[index]->attachListener(socket);
+        auto attached = workers_[index]->attachListener(socket, tls);
         if (!attached)
             return nullptr;
         group->add(std::move(attached));

@@ -105,6 +105,12 @@ Server::Server(ConfigStore store, Config initial)
             return workers_->attach(fd, address);
         },
         /*reuse_port=*/registry_.workers() > 1);
+    tls_listeners_ = std::make_unique<ListenerSet>(
+        "proxy TLS",
+        [this](evutil_socket_t fd, const std::string& address) {
+            return workers_->attach(fd, address, /*tls=*/true);
+        },
+        /*reuse_port=*/registry_.workers() > 1);
     admin_listeners_ = makeEvhttpListeners("admin", admin_http_.get());
     applySettings();
 }
@@ -119,6 +125,7 @@ Server::~Server() {
     std::signal(SIGUSR1, SIG_IGN);
     // Listeners go before the evhttp objects they feed.
     proxy_listeners_.reset();
+    tls_listeners_.reset();
     admin_listeners_.reset();
 }
 
@@ -159,6 +166,7 @@ void Server::shutdown(const std::string& cause) {
             " ms to finish");
     // Stop accepting; let the requests in flight finish, up to the timeout.
     proxy_listeners_->closeAll();
+    tls_listeners_->closeAll();
     admin_listeners_->closeAll();
     const timeval limit = toTimeval(std::chrono::milliseconds(timeout_ms));
     event_base_loopexit(base_.get(), &limit);
@@ -184,23 +192,59 @@ void Server::applyConfig(const Config& next) {
     workers_->publish(registry_.table());
 }
 
+Result<std::shared_ptr<const TlsServerContext>>
+Server::readCertificates(const Config& next, const std::string& cause,
+                         std::vector<std::string>& warnings) {
+    std::size_t before = warnings.size();
+    auto loaded = loadCertificates(next.proxy, store_.path(), certificates_.get(), warnings);
+    for (std::size_t i = before; i < warnings.size(); ++i)
+        logWarn(cause + ": " + warnings[i]);
+    return loaded;
+}
+
+Result<std::vector<std::vector<std::string>>> Server::bindListeners(const Config& next) {
+    // One set after the other; a failure closes again what this call bound.
+    std::vector<std::pair<ListenerSet*, const std::vector<std::string>*>> sets = {
+        {proxy_listeners_.get(), &next.proxy.listen},
+        {tls_listeners_.get(), &next.proxy.tls_listen},
+        {admin_listeners_.get(), &next.admin.listen}};
+    std::vector<std::vector<std::string>> bound;
+    for (auto [set, addresses] : sets) {
+        auto added = set->bindMissing(*addresses);
+        if (!added) {
+            for (std::size_t i = 0; i < bound.size(); ++i)
+                sets[i].first->close(bound[i]);
+            return added.error();
+        }
+        bound.push_back(std::move(*added));
+    }
+    return bound;
+}
+
 int Server::run() {
     const auto& config = registry_.config();
     workers_->start();
-    auto proxy_bound = proxy_listeners_->bindMissing(config.proxy.listen);
-    if (!proxy_bound) {
-        logError(proxy_bound.error().message);
-        return kExitBindFailed;
+    std::vector<std::string> warnings;
+    auto certificates = readCertificates(config, "start", warnings);
+    if (!certificates) {
+        logError(certificates.error().message + "; not starting");
+        return kExitConfigError;
     }
-    auto admin_bound = admin_listeners_->bindMissing(config.admin.listen);
-    if (!admin_bound) {
-        logError(admin_bound.error().message);
+    certificates_ = std::move(*certificates);
+    workers_->setCertificates(certificates_);
+    if (auto bound = bindListeners(config); !bound) {
+        logError(bound.error().message);
         return kExitBindFailed;
     }
     logInfo("started with " + std::to_string(config.services.size()) + " services and " +
             std::to_string(config.upstreamCount()) + " upstreams on " +
             std::to_string(workers_->size()) + " proxy worker" +
-            (workers_->size() == 1 ? "" : "s"));
+            (workers_->size() == 1 ? "" : "s") +
+            (config.proxy.tls_listen.empty()
+                 ? std::string()
+                 : "; TLS on " + joined(config.proxy.tls_listen) + " with " +
+                       std::to_string(config.proxy.certificates.size()) + " certificate" +
+                       (config.proxy.certificates.size() == 1 ? "" : "s")));
     systemd::ready(systemd::statusText(config.services.size(), config.upstreamCount()));
     event_base_dispatch(base_.get());
     logInfo("stopped");
@@ -240,6 +284,14 @@ ReloadOutcome Server::previewReload() {
             outcome.errors.push_back(error.toString());
         return outcome;
     }
+    std::vector<std::string> warnings;
+    if (auto certificates =
+            loadCertificates(read.parse.config->proxy, store_.path(), nullptr, warnings);
+        !certificates) {
+        outcome.errors.push_back(certificates.error().message);
+        return outcome;
+    }
+    outcome.warnings = std::move(warnings);
     outcome.ok = true;
     outcome.diff = diffConfigs(registry_.config(), *read.parse.config);
     outcome.file = ConfigPreview{store_.knownText(), std::move(read.text), store_.path()};
@@ -261,15 +313,17 @@ ReloadOutcome Server::reload(const std::string& cause) {
         return outcome;
     }
     const Config& next = *read.parse.config;
-    // New listeners first: if one cannot be bound, nothing changes.
-    auto proxy_bound = proxy_listeners_->bindMissing(next.proxy.listen);
-    if (!proxy_bound) {
-        outcome.errors.push_back(proxy_bound.error().message);
+    // The certificate files are read again whether or not the config changed (a renewal).
+    // Then new listeners: if a file is bad or an address cannot be bound, nothing changes.
+    auto certificates = readCertificates(next, cause, outcome.warnings);
+    if (!certificates) {
+        outcome.errors.push_back(certificates.error().message);
     } else {
-        auto admin_bound = admin_listeners_->bindMissing(next.admin.listen);
-        if (!admin_bound) {
-            proxy_listeners_->close(*proxy_bound);
-            outcome.errors.push_back(admin_bound.error().message);
+        // A new TLS listener accepts at once: it finds the new certificates in place.
+        workers_->setCertificates(*certificates);
+        if (auto bound = bindListeners(next); !bound) {
+            workers_->setCertificates(certificates_);
+            outcome.errors.push_back(bound.error().message);
         }
     }
     if (!outcome.errors.empty()) {
@@ -286,9 +340,11 @@ ReloadOutcome Server::reload(const std::string& cause) {
             std::to_string(workers_->size()));
         logWarn(cause + ": " + outcome.warnings.back());
     }
+    certificates_ = std::move(*certificates);
     applyConfig(next);
     applySettings();
     proxy_listeners_->closeAllBut(next.proxy.listen);
+    tls_listeners_->closeAllBut(next.proxy.tls_listen);
     admin_listeners_->closeAllBut(next.admin.listen);
     outcome.ok = true;
     stats_.reloads_ok.add();

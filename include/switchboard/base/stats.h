@@ -75,6 +75,9 @@ struct ServerStats {
     Counter saves_ok, saves_failed;
     Gauge client_connections;            // currently open on the proxy port, all workers
     Counter client_connections_refused;  // closed at accept: proxy.max_connections
+    // TLS handshakes on the proxy port (SPEC §10): done, failed (bad hello, wrong version, the
+    // client left), or not done within tls_handshake_timeout_ms.
+    Counter tls_handshakes_ok, tls_handshakes_failed, tls_handshakes_timed_out;
 };
 
 }  // namespace switchboard

@@ -16,8 +16,20 @@ namespace switchboard {
 inline constexpr std::int64_t kWorkersAuto = 0;
 inline constexpr std::int64_t kMaxWorkers = 256;
 
+// One `[[proxy.certificates]]` entry: PEM files, as written (a relative path is the config
+// file's directory's, resolved when the files are read).
+struct CertificateConfig {
+    std::string cert;
+    std::string key;
+    bool operator==(const CertificateConfig&) const = default;
+};
+
 struct ProxySettings {
     std::vector<std::string> listen{"127.0.0.1:6188"};
+    // TLS listeners (SPEC §10): none by default; each needs `certificates`.
+    std::vector<std::string> tls_listen;
+    std::int64_t tls_handshake_timeout_ms = 10000;
+    std::vector<CertificateConfig> certificates;
     std::int64_t connect_timeout_ms = 3000;
     std::int64_t upstream_timeout_ms = 30000;
     std::int64_t client_timeout_ms = 60000;
@@ -132,8 +144,8 @@ namespace switchboard {
 struct ConfigDiff {
     std::vector<std::string> services_added, services_removed, services_changed, services_kept;
     std::size_t upstreams_added = 0, upstreams_removed = 0, upstreams_kept = 0;
-    bool listeners_changed = false;
-    bool settings_changed = false;  // any [proxy] or [admin] value
+    bool listeners_changed = false;  // proxy.listen, proxy.tls_listen or admin.listen
+    bool settings_changed = false;   // any [proxy] or [admin] value
 };
 
 ConfigDiff diffConfigs(const Config& before, const Config& after);

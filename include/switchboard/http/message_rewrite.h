@@ -30,6 +30,7 @@ struct UpstreamRequestHead {
     std::string_view client_ip;
     HopFraming framing;  // None, ContentLength or Chunked
     std::uint64_t content_length;
+    bool tls = false;  // X-Forwarded-Proto: https
 };
 void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out);
 

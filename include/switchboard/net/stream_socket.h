@@ -3,8 +3,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "switchboard/base/libevent.h"
+#include "switchboard/net/tls_context.h"
 
 struct sockaddr;
 
@@ -16,6 +19,7 @@ class StreamSocket;
 class StreamSocketHandler {
   public:
     virtual ~StreamSocketHandler() = default;
+    // An outgoing connection is made, or an accepted TLS connection finished its handshake.
     virtual void onConnected(StreamSocket&) {}
     // New bytes are in input() (or the peer closed: atEof()).
     virtual void onReadable(StreamSocket&) = 0;
@@ -27,7 +31,9 @@ class StreamSocketHandler {
 };
 
 // A non-blocking TCP socket with an input and an output evbuffer, registered once with
-// epoll edge-triggered for both directions.
+// epoll edge-triggered for both directions. It may speak TLS (acceptTls): the buffers then
+// hold the plain bytes and the socket encrypts and decrypts on its way to the kernel, so the
+// HTTP code above works the same on both (SPEC §10).
 //
 // Why not a bufferevent: a bufferevent switches its write event on when data is queued and
 // off when it is written, and asks the kernel how much is readable before each read, which
@@ -53,7 +59,16 @@ class StreamSocket {
     bool atEof() const { return eof_; }
     bool connected() const { return connected_; }
     // A socket without TLS: its bytes may go through a pipe (splice) instead of our memory.
-    bool plain() const { return true; }
+    bool plain() const { return !tls_; }
+
+    // Makes this accepted socket the server side of a TLS connection: nothing is read or
+    // written until the handshake is done, which onConnected reports (a failed one is an
+    // onError, with tlsError() saying why). `context` is kept for the connection's life.
+    void acceptTls(SslPtr session, std::shared_ptr<const TlsServerContext> context);
+    bool handshaking() const { return tls_ && !connected_; }
+    // What OpenSSL said about a failed handshake or record ("wrong version number"); empty
+    // for failures of the connection itself (see lastError).
+    const std::string& tlsError() const { return tls_error_; }
     // The errno of the failure that onError reports (a refused connect, a reset): for the
     // log. 0 when there was none to read (a timeout, a failure inside libevent).
     int lastError() const { return error_code_; }
@@ -109,6 +124,20 @@ class StreamSocket {
     // caller is not ready for a callback. Returns -1.
     long failLater(int error);
 
+    // TLS (stream_socket_tls.cpp). Each step goes as far as the kernel lets it.
+    // True once the handshake is done; false while it waits for the peer, or failed (error_).
+    bool continueHandshake();
+    // As readAvailable.
+    bool readTls();
+    // As evbuffer_write: the bytes written, or -1 with errno (EAGAIN: wait for an edge).
+    int writeTls();
+    // A read that had to wait for the socket to be writable, or a write for it to be
+    // readable (OpenSSL's record layer may need the other direction), retried on that edge.
+    void retryCrossedTls(short what);
+    // Notes why OpenSSL's call failed with `code` (SSL_get_error) and answers the errno
+    // to report: EAGAIN when it only has to wait.
+    int tlsFailure(int code);
+
     evutil_socket_t fd_;
     StreamSocketHandler* handler_;
     EventPtr event_;
@@ -127,6 +156,11 @@ class StreamSocket {
     bool error_ = false;
     int error_code_ = 0;         // errno of the failure, see lastError()
     bool* destroyed_ = nullptr;  // set while a handler runs, to notice `delete this`
+    SslPtr tls_;                 // null: a plain socket
+    std::shared_ptr<const TlsServerContext> tls_context_;
+    std::string tls_error_;
+    bool tls_read_needs_write_ = false;
+    bool tls_write_needs_read_ = false;
 };
 
 }  // namespace switchboard

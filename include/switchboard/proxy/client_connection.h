@@ -13,6 +13,13 @@ namespace switchboard {
 
 class ProxyContext;
 
+// The TLS side of an accepted connection: its session and the certificates it was made with.
+// Empty for a plain listener's connection.
+struct TlsSession {
+    SslPtr ssl;
+    std::shared_ptr<const TlsServerContext> context;
+};
+
 // One client connection on the proxy port: it reads and routes the client's requests,
 // answers the ones it refuses itself, and keeps the connection alive between them. Each
 // routed request is served by its UpstreamExchange. Requests on a connection are served one
@@ -24,7 +31,8 @@ class ProxyContext;
 // buffer is above BodyRelay::kHighWater, resuming below kLowWater.
 class ClientConnection final : public StreamSocketHandler, private ExchangeClient {
   public:
-    ClientConnection(ProxyContext& context, evutil_socket_t fd, std::string client_ip);
+    ClientConnection(ProxyContext& context, evutil_socket_t fd, std::string client_ip,
+                     TlsSession tls = {});
     ~ClientConnection() override;
     ClientConnection(const ClientConnection&) = delete;
     ClientConnection& operator=(const ClientConnection&) = delete;
@@ -34,6 +42,7 @@ class ClientConnection final : public StreamSocketHandler, private ExchangeClien
     void shutdownWhenIdle();
 
     // StreamSocketHandler: events of the client's socket.
+    void onConnected(StreamSocket& socket) override;
     void onReadable(StreamSocket& socket) override;
     void onWritable(StreamSocket& socket) override;
     void onError(StreamSocket& socket, bool timed_out) override;
@@ -73,7 +82,9 @@ class ClientConnection final : public StreamSocketHandler, private ExchangeClien
     bool closed_ = false;
     int callback_depth_ = 0;
     bool serving_input_ = false;
-    EventPtr head_deadline_;  // a request head must be complete in client_timeout_ms
+    // A request head must be complete in client_timeout_ms; before it, a TLS handshake in
+    // tls_handshake_timeout_ms.
+    EventPtr head_deadline_;
     bool head_deadline_armed_ = false;
     RequestHead head_;           // parsed; its views point into the input until drained
     std::string response_head_;  // switchboard's own answers

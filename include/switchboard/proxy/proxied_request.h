@@ -16,6 +16,7 @@ namespace switchboard {
 // sends it and answers it. Strings are reused from request to request.
 struct ProxiedRequest {
     std::string client_ip;  // the connection's, for the whole of it
+    bool tls = false;       // the connection came in on a TLS listener
     std::string method;     // "-" until a request line was parsed (access log)
     std::string target;
     int minor_version = 1;

@@ -26,8 +26,9 @@ class Proxy {
     Proxy(const Proxy&) = delete;
     Proxy& operator=(const Proxy&) = delete;
 
-    // Hands a listening socket to the proxy (for ListenerSet); null on failure.
-    std::unique_ptr<AcceptingSocket> attachListener(evutil_socket_t fd);
+    // Hands a listening socket to the proxy (for ListenerSet); null on failure. The
+    // connections of a `tls` listener speak TLS with the certificates of setCertificates.
+    std::unique_ptr<AcceptingSocket> attachListener(evutil_socket_t fd, bool tls = false);
 
     // SIGTERM: idle connections close now, busy ones after their current response.
     // `on_drained` runs once no client connection is left.
@@ -37,10 +38,14 @@ class Proxy {
     void setServices(std::shared_ptr<const ServiceTable> services) {
         context_.setServices(std::move(services));
     }
+    // Takes newly loaded certificates: the next TLS connection accepted uses them.
+    void setCertificates(std::shared_ptr<const TlsServerContext> certificates) {
+        context_.setCertificates(std::move(certificates));
+    }
     std::size_t connectionCount() const { return context_.connections().size(); }
 
   private:
-    void accept(evutil_socket_t fd, const sockaddr* address);
+    void accept(evutil_socket_t fd, const sockaddr* address, bool tls);
     // A connection over proxy.max_connections (counted over all workers): closed at once, and
     // logged at most once a second (per worker) with the count since the last such line.
     void refuseConnection(evutil_socket_t fd);

@@ -9,6 +9,7 @@
 #include "switchboard/base/libevent.h"
 #include "switchboard/base/stats.h"
 #include "switchboard/net/pipe_pool.h"
+#include "switchboard/net/tls_context.h"
 #include "switchboard/proxy/access_log.h"
 #include "switchboard/proxy/upstream_pool.h"
 #include "switchboard/runtime/registry.h"
@@ -49,6 +50,12 @@ class ProxyContext {
     UpstreamPool& pool() { return pool_; }
     PipePool& pipes() { return pipes_; }
     AccessLog& accessLog() { return access_log_; }
+    // The certificates TLS listeners accept with now (null: none loaded). A reload publishes
+    // new ones; connections already open keep theirs.
+    const std::shared_ptr<const TlsServerContext>& certificates() const { return certificates_; }
+    void setCertificates(std::shared_ptr<const TlsServerContext> certificates) {
+        certificates_ = std::move(certificates);
+    }
 
     // The open client connections. A connection adds itself when it starts and forgets
     // itself when it is destroyed.
@@ -71,6 +78,7 @@ class ProxyContext {
     UpstreamPool pool_;
     PipePool pipes_{kMaxPipes};
     AccessLog access_log_;
+    std::shared_ptr<const TlsServerContext> certificates_;
     std::unordered_set<ClientConnection*> connections_;
     bool shutting_down_ = false;
     std::function<void()> on_drained_;

@@ -41,7 +41,7 @@ class ProxyWorker {
     // Runs `task` on the worker's loop, with its Proxy; the future is ready once it ran.
     std::future<void> submit(std::function<void(Proxy&)> task);
     // A listening socket accepting into this worker, attached (and later detached) on its loop.
-    std::unique_ptr<AcceptingSocket> attachListener(evutil_socket_t fd);
+    std::unique_ptr<AcceptingSocket> attachListener(evutil_socket_t fd, bool tls);
 
   private:
     std::size_t index_;
@@ -69,7 +69,11 @@ class ProxyWorkers {
     void publish(const std::shared_ptr<const ServiceTable>& services);
     // ListenerSet's attach: `fd` goes to the first worker, and each further worker gets a
     // socket of its own bound to `address` with SO_REUSEPORT.
-    std::unique_ptr<AcceptingSocket> attach(evutil_socket_t fd, const std::string& address);
+    // `tls`: the listener's connections speak TLS (SPEC §10).
+    std::unique_ptr<AcceptingSocket> attach(evutil_socket_t fd, const std::string& address,
+                                            bool tls = false);
+    // Hands newly loaded certificates to every worker and returns once each has taken them.
+    void setCertificates(const std::shared_ptr<const TlsServerContext>& certificates);
     // SIGTERM: every worker finishes its requests; `on_drained` runs on the main loop once
     // all have.
     void beginShutdown(std::function<void()> on_drained);

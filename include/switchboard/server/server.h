@@ -14,6 +14,7 @@
 #include "switchboard/runtime/health_checker.h"
 #include "switchboard/runtime/registry.h"
 #include "switchboard/server/proxy_workers.h"
+#include "switchboard/server/tls_certificates.h"
 
 namespace switchboard {
 
@@ -43,6 +44,13 @@ class Server final : public ConfigControl {
 
   private:
     void applySettings();
+    // Reads the certificates of `next` (SPEC §10), logs their warnings and adds them to
+    // `warnings`: null when it has none; an error names the file.
+    Result<std::shared_ptr<const TlsServerContext>>
+    readCertificates(const Config& next, const std::string& cause,
+                     std::vector<std::string>& warnings);
+    // Binds the listeners of `next` not bound yet, all or none (the error says which failed).
+    Result<std::vector<std::vector<std::string>>> bindListeners(const Config& next);
     // Makes `next` the running configuration everywhere: registry, health checks, workers.
     void applyConfig(const Config& next);
     void shutdown(const std::string& cause);
@@ -61,6 +69,9 @@ class Server final : public ConfigControl {
     std::unique_ptr<AdminApi> admin_;
     EvhttpPtr admin_http_;
     std::unique_ptr<ListenerSet> proxy_listeners_;
+    std::unique_ptr<ListenerSet> tls_listeners_;
+    // What TLS connections accept with now; each connection keeps the one it began with.
+    std::shared_ptr<const TlsServerContext> certificates_;
     std::unique_ptr<ListenerSet> admin_listeners_;
     std::vector<EventPtr> signal_events_;
     std::string access_log_target_ = "\x01";  // none opened yet

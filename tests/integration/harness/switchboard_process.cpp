@@ -291,22 +291,22 @@ bool SwitchboardProcess::waitForLog(const std::string& needle, int timeout_ms) c
     return false;
 }
 
-CommandResult runSwitchboard(const std::vector<std::string>& args) {
+CommandResult runCommand(std::vector<std::string> argv) {
     TempDir dir;
     std::string out_path = dir.file("out"), err_path = dir.file("err");
     pid_t pid = fork();
     if (pid == 0) {
+        int in_fd = ::open("/dev/null", O_RDONLY);
         int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT, 0644);
         int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT, 0644);
+        dup2(in_fd, 0);
         dup2(out_fd, 1);
         dup2(err_fd, 2);
-        std::vector<std::string> all = {SWITCHBOARD_BINARY};
-        all.insert(all.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (auto& arg : all)
-            argv.push_back(arg.data());
-        argv.push_back(nullptr);
-        execv(argv[0], argv.data());
+        std::vector<char*> pointers;
+        for (auto& arg : argv)
+            pointers.push_back(arg.data());
+        pointers.push_back(nullptr);
+        execvp(pointers[0], pointers.data());
         _exit(127);
     }
     int status = 0;
@@ -315,6 +315,13 @@ CommandResult runSwitchboard(const std::vector<std::string>& args) {
     result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     result.out = readFile(out_path);
     result.err = readFile(err_path);
+    return result;
+}
+
+CommandResult runSwitchboard(const std::vector<std::string>& args) {
+    std::vector<std::string> all = {SWITCHBOARD_BINARY};
+    all.insert(all.end(), args.begin(), args.end());
+    CommandResult result = runCommand(std::move(all));
     expectNoSanitizerReport(result.err, "switchboard (run to completion)");
     return result;
 }

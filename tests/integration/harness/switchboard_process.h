@@ -127,5 +127,7 @@ struct CommandResult {
     std::string err;
 };
 CommandResult runSwitchboard(const std::vector<std::string>& args);
+// Runs any program (looked up in PATH) to completion, stdin from /dev/null.
+CommandResult runCommand(std::vector<std::string> argv);
 
 }  // namespace harness

@@ -205,3 +205,59 @@ TEST(ConfigFile, WorkersRendersAsWrittenAndParsesBack) {
     EXPECT_NE(text.find("workers = 8\n"), std::string::npos) << text;
     EXPECT_EQ(parseConfigText(text, "rendered.toml").config, config);
 }
+
+TEST(ConfigFile, TlsListenersAndCertificates) {
+    auto parse = parseConfigText("[proxy]\n"
+                                 "tls_listen = [\"127.0.0.1:6443\", \"[::1]:6443\"]\n"
+                                 "tls_handshake_timeout_ms = 500\n"
+                                 "[[proxy.certificates]]\n"
+                                 "cert = \"/etc/tls/a.crt\"\nkey = \"/etc/tls/a.key\"\n"
+                                 "[[proxy.certificates]]\n"
+                                 "cert = \"b.crt\"\nkey = \"keys/b.key\"\n",
+                                 "/etc/switchboard/switchboard.toml");
+    ASSERT_TRUE(parse.config) << parse.errors[0].toString();
+    const auto& proxy = parse.config->proxy;
+    EXPECT_EQ(proxy.tls_listen, (std::vector<std::string>{"127.0.0.1:6443", "[::1]:6443"}));
+    EXPECT_EQ(proxy.tls_handshake_timeout_ms, 500);
+    ASSERT_EQ(proxy.certificates.size(), 2u);
+    EXPECT_EQ(proxy.certificates[0].cert, "/etc/tls/a.crt");
+    // Kept as written (relative ones are resolved when the files are read).
+    EXPECT_EQ(proxy.certificates[1].cert, "b.crt");
+    EXPECT_EQ(proxy.certificates[1].key, "keys/b.key");
+    // The rendered config reads back the same.
+    auto again = parseConfigText(renderConfig(*parse.config), "again.toml");
+    ASSERT_TRUE(again.config) << again.errors[0].toString() << "\n" << renderConfig(*parse.config);
+    EXPECT_EQ(*again.config, *parse.config);
+    // An empty array is no TLS listener.
+    auto none = parseConfigText("[proxy]\ntls_listen = []\n", "none.toml");
+    ASSERT_TRUE(none.config) << none.errors[0].toString();
+    EXPECT_TRUE(none.config->proxy.tls_listen.empty());
+}
+
+TEST(ConfigFile, TlsMistakesAreErrorsWithPositions) {
+    auto errorsOf = [](const std::string& text) {
+        std::string all;
+        for (const auto& error : parseConfigText(text, "t.toml").errors)
+            all += error.toString() + "\n";
+        return all;
+    };
+    EXPECT_EQ(errorsOf("[proxy]\ntls_listen = \"127.0.0.1:6443\"\n"),
+              "t.toml:2:14: proxy.tls_listen needs at least one [[proxy.certificates]] entry\n");
+    EXPECT_EQ(errorsOf("[proxy]\nlisten = \"127.0.0.1:6443\"\ntls_listen = \"127.0.0.1:6443\"\n"
+                       "[[proxy.certificates]]\ncert = \"a\"\nkey = \"b\"\n"),
+              "t.toml:3:14: proxy.tls_listen: 127.0.0.1:6443 is also in proxy.listen\n");
+    EXPECT_EQ(errorsOf("[proxy]\ntls_listen = \"nowhere\"\n[[proxy.certificates]]\n"
+                       "cert = \"a\"\nkey = \"b\"\n")
+                  .substr(0, 12),
+              "t.toml:2:14:");
+    EXPECT_EQ(errorsOf("[[proxy.certificates]]\ncert = \"a\"\n"),
+              "t.toml:1:1: [[proxy.certificates]] needs both cert and key\n");
+    EXPECT_EQ(errorsOf("[[proxy.certificates]]\ncert = \"a\"\nkey = 3\n"),
+              "t.toml:1:1: [[proxy.certificates]] needs both cert and key\n"
+              "t.toml:3:7: proxy.certificates[].key must be a string\n");
+    EXPECT_EQ(errorsOf("[proxy]\ncertificates = \"a\"\n"),
+              "t.toml:2:16: proxy.certificates must be an array of tables "
+              "([[proxy.certificates]] with cert and key)\n");
+    EXPECT_EQ(errorsOf("[proxy]\ntls_handshake_timeout_ms = 0\n"),
+              "t.toml:2:28: proxy.tls_handshake_timeout_ms must be from 1 to 86400000, not 0\n");
+}
