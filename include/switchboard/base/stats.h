@@ -33,6 +33,19 @@ class Gauge {
     std::atomic<std::int64_t> value_{0};
 };
 
+// One share of a Gauge, from construction to destruction: every way the thing it counts ends
+// gives it back exactly once.
+class GaugeShare {
+  public:
+    explicit GaugeShare(Gauge& gauge) : gauge_(gauge) { gauge_.add(1); }
+    ~GaugeShare() { gauge_.add(-1); }
+    GaugeShare(const GaugeShare&) = delete;
+    GaugeShare& operator=(const GaugeShare&) = delete;
+
+  private:
+    Gauge& gauge_;
+};
+
 // Response status classes: index 1..5 for 1xx..5xx; index 0 counts requests that got no
 // response from this upstream (connect failure, reset, timeout).
 using StatusClassCounts = std::array<Counter, 6>;
@@ -75,6 +88,8 @@ struct ServerStats {
     Counter saves_ok, saves_failed;
     Gauge client_connections;            // currently open on the proxy port, all workers
     Counter client_connections_refused;  // closed at accept: proxy.max_connections
+    Gauge tunnels_open;                  // upgraded connections (WebSocket) open, all workers
+    Counter tunnels_total;               // upgraded connections opened since start
 };
 
 }  // namespace switchboard
