@@ -45,7 +45,7 @@ void TunnelRelay::start() {
     }
     // The 101 head waits in the client's output, and each side may have sent more behind
     // its handshake (a first frame): all of it goes on now, client side first.
-    from_client_.sink.flush();
+    from_upstream_.sink.flush();
     pump(from_client_);
     if (closed_ || closing_)
         return;
@@ -94,7 +94,13 @@ void TunnelRelay::pump(Direction& direction) {
     if (evbuffer_get_length(direction.sink.output()) > BodyRelay::kHighWater) {
         direction.paused = true;
         direction.source.pauseReading();
+        return;
     }
+    // A short read ends StreamSocket's reading without asking the kernel again, but a FIN
+    // that came with the last bytes brings no edge of its own: a peer that sends its last
+    // frame and closes would leave the tunnel open until tunnel_timeout_ms. A peek tells.
+    if (!direction.source.readable() && !direction.source.drained())
+        direction.source.readLater();
 }
 
 void TunnelRelay::writable(Direction& direction) {
