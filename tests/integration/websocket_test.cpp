@@ -327,3 +327,20 @@ TEST_F(WebSocketTest, OpenTunnelCountsInFlightAndIsLoggedWhenItCloses) {
         5000))
         << readFile(access_log);
 }
+
+// SPEC §7: a stop lets requests in flight finish up to shutdown_timeout_ms; a tunnel is one,
+// and may not hold the stop past that.
+TEST_F(WebSocketTest, OpenTunnelHoldsAStopOnlyUntilShutdownTimeout) {
+    WebSocketServer upstream(WebSocketMode::Echo);
+    start({upstream.address()}, "shutdown_timeout_ms = 500\n");
+    WebSocketClient client(proxy_port);
+    ASSERT_EQ(client.handshake("/ws/stop").status, 101);
+    client.sendFrame(kWsText, "before");
+    ASSERT_TRUE(client.readFrame().ok);
+    const auto asked = std::chrono::steady_clock::now();
+    EXPECT_EQ(switchboard->stop(10000), 0);
+    const auto took = std::chrono::steady_clock::now() - asked;
+    EXPECT_GE(took, std::chrono::milliseconds(400)) << "the tunnel was not waited for";
+    EXPECT_LT(took, std::chrono::milliseconds(5000));
+    EXPECT_TRUE(client.closedWithin(3000));
+}
