@@ -236,20 +236,8 @@ void WebSocketClient::close() {
 
 // ---- the server ----------------------------------------------------------------------
 
-WebSocketServer::WebSocketServer(WebSocketMode mode) : mode_(mode) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), length);
-    ::listen(listen_fd_, 128);
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    accept_thread_ = std::thread([this] { acceptLoop(); });
-}
+WebSocketServer::WebSocketServer(WebSocketMode mode)
+    : mode_(mode), connections_(false, 0, [this](int fd, int) { serve(fd); }) {}
 
 WebSocketServer::~WebSocketServer() {
     stop();
@@ -261,42 +249,9 @@ std::vector<ReceivedRequest> WebSocketServer::requests() const {
 }
 
 void WebSocketServer::stop() {
-    if (stopping_.exchange(true))
-        return;
+    stopping_ = true;
     hold_.store(false);
-    ::shutdown(listen_fd_, SHUT_RDWR);
-    if (accept_thread_.joinable())
-        accept_thread_.join();
-    ::close(listen_fd_);
-    {
-        std::lock_guard lock(mutex_);
-        for (int fd : fds_)
-            ::shutdown(fd, SHUT_RDWR);
-    }
-    for (auto& thread : threads_)
-        if (thread.joinable())
-            thread.join();
-    for (int fd : fds_)
-        ::close(fd);
-}
-
-void WebSocketServer::acceptLoop() {
-    while (!stopping_) {
-        pollfd p{listen_fd_, POLLIN, 0};
-        if (::poll(&p, 1, 100) <= 0)
-            continue;
-        int fd = ::accept(listen_fd_, nullptr, nullptr);
-        if (fd < 0)
-            continue;
-        ++accepted_;
-        std::lock_guard lock(mutex_);
-        if (stopping_) {
-            ::close(fd);
-            break;
-        }
-        fds_.push_back(fd);
-        threads_.emplace_back([this, fd] { serve(fd); });
-    }
+    connections_.stop();
 }
 
 void WebSocketServer::serve(int fd) {

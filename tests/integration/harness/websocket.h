@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "harness/connection_threads.h"
 #include "harness/raw_connection.h"
 #include "harness/upstream_server.h"
 
@@ -83,10 +84,10 @@ class WebSocketServer {
     WebSocketServer(const WebSocketServer&) = delete;
     WebSocketServer& operator=(const WebSocketServer&) = delete;
 
-    int port() const { return port_; }
-    std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+    int port() const { return connections_.port(); }
+    std::string address() const { return "127.0.0.1:" + std::to_string(port()); }
     std::vector<ReceivedRequest> requests() const;
-    int acceptedConnections() const { return accepted_.load(); }
+    int acceptedConnections() const { return connections_.accepted(); }
     // Connections on which the peer (switchboard) closed first.
     int closedByPeer() const { return closed_by_peer_.load(); }
     // RawSink: while held, nothing is read (a slow reader).
@@ -96,24 +97,18 @@ class WebSocketServer {
     void stop();
 
   private:
-    void acceptLoop();
     void serve(int fd);
     void afterHandshake(int fd, std::string& buffer);
 
     WebSocketMode mode_;
-    int listen_fd_ = -1;
-    int port_ = 0;
     std::atomic<bool> stopping_{false};
-    std::atomic<int> accepted_{0};
     std::atomic<int> closed_by_peer_{0};
     std::atomic<bool> hold_{false};
     std::atomic<std::uint64_t> sunk_{0};
     std::atomic<bool> pattern_ok_{true};
     mutable std::mutex mutex_;
     std::vector<ReceivedRequest> requests_;
-    std::vector<int> fds_;
-    std::vector<std::thread> threads_;
-    std::thread accept_thread_;
+    ConnectionThreads connections_;  // last: its threads use everything above
 };
 
 }  // namespace harness
