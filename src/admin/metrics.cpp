@@ -203,6 +203,16 @@ std::string renderMetrics(const Registry& registry, const ServerStats& stats,
         family.sample({{"result", "timeout"}}, stats.tls_handshakes_timed_out);
     }
     {
+        FamilyWriter family(out, "switchboard_tunnels_open", "gauge",
+                            "Upgraded connections (WebSocket tunnels) open on the proxy port.");
+        family.sample({}, stats.tunnels_open);
+    }
+    {
+        FamilyWriter family(out, "switchboard_tunnels_total", "counter",
+                            "Upgraded connections (WebSocket tunnels) opened since start.");
+        family.sample({}, stats.tunnels_total);
+    }
+    {
         FamilyWriter family(out, "switchboard_services", "gauge", "Configured services.");
         family.sample({}, static_cast<std::uint64_t>(pools.size()));
     }

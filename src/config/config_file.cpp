@@ -178,6 +178,8 @@ class ConfigReader {
                 {"fail_timeout_ms", integer("fail_timeout_ms", proxy.fail_timeout_ms, 1, kDay)},
                 {"shutdown_timeout_ms",
                  integer("shutdown_timeout_ms", proxy.shutdown_timeout_ms, 0, kDay)},
+                {"tunnel_timeout_ms",
+                 integer("tunnel_timeout_ms", proxy.tunnel_timeout_ms, 1, kDay)},
                 {"max_connections",
                  integer("max_connections", proxy.max_connections, 1, 1'000'000)},
                 {"access_log",

@@ -49,6 +49,7 @@ void forEachKey(const ProxySettings& a, const ProxySettings& b, Visit&& visit) {
     visit("max_fails", a.max_fails, b.max_fails);
     visit("fail_timeout_ms", a.fail_timeout_ms, b.fail_timeout_ms);
     visit("shutdown_timeout_ms", a.shutdown_timeout_ms, b.shutdown_timeout_ms);
+    visit("tunnel_timeout_ms", a.tunnel_timeout_ms, b.tunnel_timeout_ms);
     visit("max_connections", a.max_connections, b.max_connections);
     visit("access_log", a.access_log, b.access_log);
     visit("workers", WorkersValue{a.workers}, WorkersValue{b.workers});

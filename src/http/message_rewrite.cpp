@@ -28,6 +28,26 @@ constexpr std::string_view kAlwaysHopByHop[] = {"connection", "keep-alive", "pro
                                                 "te",         "trailer",    "transfer-encoding",
                                                 "upgrade"};
 
+// The fields of a response that describe the message, not the hop, in the order sent.
+// Content-Length only when `content_length`: the client's hop is framed by switchboard.
+void appendEndToEndFields(const std::vector<HeaderField>& headers, bool content_length,
+                          std::string& out) {
+    bool has_connection_header = false;
+    for (const auto& field : headers)
+        has_connection_header = has_connection_header || equalsLower(field.name, "connection");
+    for (const auto& field : headers) {
+        if (equalsLower(field.name, "content-length")) {
+            if (content_length)
+                appendField(out, field.name, field.value);
+            continue;
+        }
+        if (has_connection_header ? isHopByHopField(field.name, headers)
+                                  : isHopByHopField(field.name, {}))
+            continue;
+        appendField(out, field.name, field.value);
+    }
+}
+
 }  // namespace
 
 std::string joinFieldValues(const std::vector<HeaderField>& headers, std::string_view name) {
@@ -40,6 +60,30 @@ std::string joinFieldValues(const std::vector<HeaderField>& headers, std::string
         joined.append(field.value);
     }
     return joined;
+}
+
+std::string requestedUpgrade(const RequestHead& request) {
+    // RFC 9110 §7.8: an Upgrade in an HTTP/1.0 request is ignored.
+    if (request.minor_version < 1)
+        return {};
+    bool asked = false;
+    for (const auto& field : request.headers)
+        asked = asked ||
+                (equalsLower(field.name, "connection") && listHasToken(field.value, "upgrade"));
+    if (!asked)
+        return {};
+    std::string protocols = joinFieldValues(request.headers, "upgrade");
+    bool h2c = false;
+    bool named = false;
+    forEachListElement(protocols, [&h2c, &named](std::string_view protocol) {
+        named = named || !protocol.empty();
+        // A protocol may carry a version: `h2c/1` is h2c too.
+        h2c = equalsLower(protocol.substr(0, protocol.find('/')), "h2c");
+        return !h2c;
+    });
+    if (h2c || !named)
+        return {};
+    return protocols;
 }
 
 bool isHopByHopField(std::string_view name, const std::vector<HeaderField>& headers) {
@@ -96,6 +140,10 @@ void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out
     }
     if (request.absolute_form)
         appendField(out, "Host", request.host);
+    if (!head.upgrade.empty()) {
+        appendField(out, "Upgrade", head.upgrade);
+        out.append("Connection: upgrade\r\n");
+    }
     out.append("X-Forwarded-For: ");
     appendListField("x-forwarded-for");
     out.append(head.client_ip);
@@ -123,20 +171,8 @@ void appendClientResponseHead(const ClientResponseHead& head, std::string& out) 
     out.append(response.reason.empty() ? std::string_view(reasonPhrase(response.status))
                                        : response.reason);
     out.append("\r\n");
-    bool has_connection_header = false;
-    for (const auto& field : response.headers)
-        has_connection_header = has_connection_header || equalsLower(field.name, "connection");
-    for (const auto& field : response.headers) {
-        if (equalsLower(field.name, "content-length")) {
-            if (head.head_request && head.framing == HopFraming::None)
-                appendField(out, field.name, field.value);
-            continue;
-        }
-        if (has_connection_header ? isHopByHopField(field.name, response.headers)
-                                  : isHopByHopField(field.name, {}))
-            continue;
-        appendField(out, field.name, field.value);
-    }
+    appendEndToEndFields(response.headers, head.head_request && head.framing == HopFraming::None,
+                         out);
     switch (head.framing) {
     case HopFraming::ContentLength:
         out.append("Content-Length: ");
@@ -152,6 +188,15 @@ void appendClientResponseHead(const ClientResponseHead& head, std::string& out) 
         break;
     }
     out.append(head.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+}
+
+void appendSwitchingProtocolsHead(const ResponseHead& response, std::string& out) {
+    out.append("HTTP/1.1 101 ");
+    out.append(response.reason.empty() ? std::string_view("Switching Protocols") : response.reason);
+    out.append("\r\n");
+    appendEndToEndFields(response.headers, /*content_length=*/false, out);
+    appendField(out, "Upgrade", joinFieldValues(response.headers, "upgrade"));
+    out.append("Connection: upgrade\r\n\r\n");
 }
 
 void appendJsonResponse(int status, std::string_view body, bool keep_alive, bool include_body,

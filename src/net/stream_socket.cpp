@@ -62,7 +62,9 @@ StreamSocket::StreamSocket(event_base* base, evutil_socket_t fd, StreamSocketHan
     : fd_(fd), handler_(handler), input_(evbuffer_new()), output_(evbuffer_new()) {
     evutil_make_socket_nonblocking(fd_);
     setNoDelay(fd_);
-    event_.reset(event_new(base, fd_, EV_READ | EV_WRITE | EV_PERSIST | EV_ET,
+    // EV_CLOSED (EPOLLRDHUP): a FIN that comes in the same edge as the last bytes is told
+    // apart, so the short-read shortcut below never hides it.
+    event_.reset(event_new(base, fd_, EV_READ | EV_WRITE | EV_CLOSED | EV_PERSIST | EV_ET,
                            CCallback<&StreamSocket::onEvent>::call, this));
     event_add(event_.get(), nullptr);
 }
@@ -277,7 +279,9 @@ void StreamSocket::onEvent(evutil_socket_t, short what) {
             }
         }
     }
-    if (what & EV_READ)
+    if (what & EV_CLOSED)
+        peer_closed_ = true;
+    if (what & (EV_READ | EV_CLOSED))
         readable_ = true;
     if (direct_read_) {
         if ((what & EV_READ) && !reading_paused_ && connected_)
@@ -355,11 +359,12 @@ bool StreamSocket::readAvailable() {
             left -= used;
         }
         evbuffer_commit_space(input_.get(), space, extents);
-        // A short read means the kernel had no more: save the EAGAIN read.
+        // A short read means the kernel had no more: save the EAGAIN read. Not once the peer
+        // closed: its FIN may have come with these bytes, and brings no edge of its own.
         std::size_t asked = 0;
         for (int i = 0; i < extents; ++i)
             asked += vectors[i].iov_len;
-        if (static_cast<std::size_t>(n) < asked) {
+        if (static_cast<std::size_t>(n) < asked && !peer_closed_) {
             readable_ = false;
             return true;
         }

@@ -121,7 +121,8 @@ void ClientConnection::onReadable(StreamSocket&) {
     CallbackScope scope(this);
     if (closed_)
         return;
-    if (client_->atEof() && state_ != State::ReadingHead) {
+    // The client's end during a tunnel is the tunnel's: it writes out what came before it.
+    if (client_->atEof() && state_ != State::ReadingHead && state_ != State::Tunneling) {
         clientGone(false);
         return;
     }
@@ -133,6 +134,9 @@ void ClientConnection::onReadable(StreamSocket&) {
         break;
     case State::Forwarding:
         exchange_.clientReadable();
+        break;
+    case State::Tunneling:
+        tunnel_->clientReadable();
         break;
     case State::Closing:
         evbuffer_drain(client_->input(), evbuffer_get_length(client_->input()));
@@ -158,6 +162,10 @@ void ClientConnection::onWritable(StreamSocket&) {
             closeNow();
         return;
     }
+    if (state_ == State::Tunneling) {
+        tunnel_->clientWritable();
+        return;
+    }
     exchange_.clientWritable();
 }
 
@@ -175,6 +183,10 @@ void ClientConnection::onError(StreamSocket&, bool timed_out) {
                   : reason.empty() ? std::string(std::strerror(client_->lastError()))
                                    : reason));
         closeNow();
+        return;
+    }
+    if (state_ == State::Tunneling) {
+        tunnel_->clientFailed(timed_out);
         return;
     }
     clientGone(timed_out);
@@ -256,7 +268,10 @@ bool ClientConnection::startNextRequest() {
     const HopFraming framing = requestFraming(head_.framing);
     request_.body.startRequest(framing, head_.content_length,
                                static_cast<std::uint64_t>(settings.max_request_body_bytes));
-    request_.replayable = request_.body.done() && isIdempotent(request_.method);
+    request_.upgrade = requestedUpgrade(head_);
+    // Once an upstream took an upgrade request, it may have switched already: never twice.
+    request_.replayable =
+        request_.body.done() && isIdempotent(request_.method) && request_.upgrade.empty();
 
     if (head_.asterisk_form) {
         // OPTIONS *: about switchboard itself, answered here. A body it may have is not
@@ -287,7 +302,8 @@ bool ClientConnection::startNextRequest() {
     std::string stripped;
     request_.upstream_head.clear();
     appendUpstreamRequestHead({head_, forwardedTarget(service, head_.target, stripped),
-                               request_.client_ip, framing, head_.content_length, request_.tls},
+                               request_.client_ip, framing, head_.content_length, request_.upgrade,
+                               request_.tls},
                               request_.upstream_head);
     // An empty Host is passed on as is; an absolute-form target's authority is the Host.
     request_.needs_host = !head_.absolute_form && head_.find("Host") == nullptr;
@@ -377,6 +393,22 @@ void ClientConnection::finishResponse() {
         return;
     }
     waitForNextRequest();
+}
+
+void ClientConnection::switchProtocols(std::unique_ptr<UpstreamConnection> upstream,
+                                       InFlightGuard in_flight) {
+    state_ = State::Tunneling;
+    request_.keep_alive = false;
+    tunnel_ = std::make_unique<TunnelRelay>(context_, static_cast<TunnelClient&>(*this), *client_,
+                                            std::move(upstream), std::move(in_flight));
+    tunnel_->start();
+}
+
+void ClientConnection::tunnelClosed() {
+    // One access-log line for the whole tunnel, now that it is over (SPEC §10).
+    request_.bytes_sent = tunnel_->bytesToClient();
+    recordRequest(101);
+    closeNow();
 }
 
 void ClientConnection::abortResponse(bool record) {

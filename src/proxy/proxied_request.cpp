@@ -13,6 +13,7 @@ void ProxiedRequest::reset() {
     method.assign("-");
     target.assign("-");
     head_method = false;
+    upgrade.clear();
     pool.reset();
     upstream.reset();
     started = Clock::now();

@@ -183,7 +183,10 @@ void UpstreamExchange::tryNextUpstream() {
     in_flight_ = InFlightGuard(request_.upstream);
     upstream.requests.fetch_add(1, std::memory_order_relaxed);
 
-    if (auto idle = context_.pool().takeIdle(upstream)) {
+    // An upgrade request gets a connection of its own: it may become a tunnel, and a kept-alive
+    // one the server closed meanwhile could not be retried (the request is not replayable).
+    auto idle = request_.upgrade.empty() ? context_.pool().takeIdle(upstream) : nullptr;
+    if (idle) {
         connection_ = std::move(idle);
         this->upstream()->setHandler(this);
         state_ = State::Sending;
@@ -272,20 +275,24 @@ bool UpstreamExchange::startResponse() {
         failed(Failure::BadResponse, "malformed response head: " + error.message);
         return false;
     }
+    if (response_.status == 101) {
+        if (request_.upgrade.empty()) {
+            failed(Failure::BadResponse, "malformed response: 101 Switching Protocols unasked");
+        } else if (!request_.body.done()) {
+            // The new protocol would start in the middle of the request body.
+            failed(Failure::BadResponse,
+                   "101 Switching Protocols before the request body was sent");
+        } else {
+            switchProtocols(head_length);
+        }
+        return false;
+    }
     if (response_.status < 200) {
         evbuffer_drain(input, head_length);
-        if (response_.status == 101) {  // we never ask for an upgrade
-            failed(Failure::BadResponse, "malformed response: 101 Switching Protocols unasked");
-            return false;
-        }
         return true;
     }
 
-    Upstream& upstream = *request_.upstream;
-    if (upstream.recordSuccess(attempt_))
-        logInfo(upstreamText(request_) + " is back (trial request succeeded)");
-    upstream.stats.responses[statusClassIndex(response_.status)].add();
-    request_.status = response_.status;
+    recordAnswer(response_.status);
     upstream_keep_alive_ = response_.keep_alive;
     std::string_view transfer_encoding;
     switch (response_.framing) {
@@ -324,6 +331,27 @@ bool UpstreamExchange::startResponse() {
     request_.response_started = true;
     state_ = State::ReadingBody;
     return true;
+}
+
+void UpstreamExchange::recordAnswer(int status) {
+    Upstream& upstream = *request_.upstream;
+    if (upstream.recordSuccess(attempt_))
+        logInfo(upstreamText(request_) + " is back (trial request succeeded)");
+    upstream.stats.responses[statusClassIndex(status)].add();
+    request_.status = status;
+}
+
+void UpstreamExchange::switchProtocols(std::size_t head_length) {
+    recordAnswer(101);
+    response_head_.clear();
+    appendSwitchingProtocolsHead(response_, response_head_);
+    evbuffer_drain(upstream()->input(), head_length);  // response_'s views are invalid now
+    evbuffer_add(client_.clientSocket().output(), response_head_.data(), response_head_.size());
+    request_.response_started = true;
+    auto connection = std::move(connection_);
+    InFlightGuard in_flight = std::move(in_flight_);
+    release(false);  // the exchange is over (a trial is given back); the tunnel has the rest
+    client_.switchProtocols(std::move(connection), std::move(in_flight));
 }
 
 void UpstreamExchange::pumpResponseBody() {

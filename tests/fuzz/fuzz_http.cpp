@@ -65,16 +65,17 @@ bool sameResponse(const ResponseHead& a, const ResponseHead& b) {
 // The head switchboard sends upstream for `request` must parse as one strict request with the
 // same method, target and body framing.
 void checkUpstreamHead(std::string_view input, const RequestHead& request) {
-    // switchboard adds up to five fields of its own; past the parser's field limit the re-parse
+    // switchboard adds up to seven fields of its own; past the parser's field limit the re-parse
     // would say 431, which is the limit's business, not a framing problem.
-    if (request.headers.size() + 5 > kMaxHeaderFields)
+    if (request.headers.size() + 7 > kMaxHeaderFields)
         return;
     HopFraming framing = request.framing == BodyFraming::ContentLength ? HopFraming::ContentLength
                          : request.framing == BodyFraming::Chunked     ? HopFraming::Chunked
                                                                        : HopFraming::None;
     std::string head;
+    const std::string upgrade = requestedUpgrade(request);
     appendUpstreamRequestHead(
-        {request, request.target, "192.0.2.1", framing, request.content_length}, head);
+        {request, request.target, "192.0.2.1", framing, request.content_length, upgrade}, head);
     if (!request.absolute_form && !request.find("Host")) {
         // What UpstreamExchange::sendRequest does for an HTTP/1.0 request without Host (an
         // absolute-form target's authority is the Host already).
@@ -95,6 +96,8 @@ void checkUpstreamHead(std::string_view input, const RequestHead& request) {
     FUZZ_CHECK(sent.minor_version == 1 && sent.keep_alive, "input", input, "upstream head", head);
     FUZZ_CHECK(request.host.empty() || sent.host == request.host, "input", input, "upstream head",
                head);
+    // An upgrade request stays one, asking for the same protocols; any other never becomes one.
+    FUZZ_CHECK(requestedUpgrade(sent) == upgrade, "input", input, "upstream head", head);
 }
 
 void fuzzRequest(std::string_view input, std::size_t split, std::size_t limit) {

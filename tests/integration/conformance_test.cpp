@@ -27,6 +27,7 @@
 #include <sstream>
 #include <thread>
 
+#include "harness/connection_threads.h"
 #include "harness/raw_connection.h"
 #include "harness/switchboard_process.h"
 #include "harness/upstream_server.h"
@@ -41,17 +42,7 @@ namespace {
 class ByteCounter {
   public:
     ByteCounter() {
-        listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        int one = 1;
-        setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), length);
-        ::listen(listen_fd_, 64);
-        getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
-        port_ = ntohs(address.sin_port);
+        listen_fd_ = listenLoopback(/*ipv6=*/false, 0, 64, port_);
         thread_ = std::thread([this] { loop(); });
     }
     ~ByteCounter() {

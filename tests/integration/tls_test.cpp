@@ -15,6 +15,7 @@
 #include "harness/switchboard_process.h"
 #include "harness/tls_client.h"
 #include "harness/upstream_server.h"
+#include "harness/websocket.h"
 
 using namespace harness;
 
@@ -407,6 +408,43 @@ TEST_F(Tls, AdminChangesKeepTheCertificatesInTheFile) {
     reload();
     EXPECT_EQ(switchboard->logCount("reload refused"), 0) << switchboard->log();
     EXPECT_EQ(TlsClient(tls_port, "b.example").peerCommonName(), "b.example");
+}
+
+}  // namespace
+
+namespace {
+
+// wss://: the upgrade and the frames go through the TLS listener.
+TEST_F(Tls, WebSocketOverTls) {
+    WebSocketServer ws(WebSocketMode::Echo);
+    start("\n[services.ws]\nupstreams = [\"" + ws.address() + "\"]\n");
+    TlsClient client(tls_port, "a.example");
+    ASSERT_TRUE(client.ok()) << client.error();
+    const std::string key = "dGhlIHNhbXBsZSBub25jZQ==";
+    ASSERT_TRUE(client.send("GET /ws/chat HTTP/1.1\r\nHost: a.example\r\nUpgrade: websocket\r\n"
+                            "Connection: Upgrade\r\nSec-WebSocket-Key: " +
+                            key + "\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+    Answer answer = parseHead(client.receiveHead());
+    ASSERT_EQ(answer.status, 101);
+    EXPECT_EQ(answer.header("Sec-WebSocket-Accept"), websocketAccept(key));
+    EXPECT_EQ(answer.header("Upgrade"), "websocket");
+    // A text frame and a 60000-byte binary one come back as they went (unmasked).
+    ASSERT_TRUE(client.send(encodeFrame(kWsText, "hello over tls", true)));
+    EXPECT_EQ(client.receive(2 + 14), encodeFrame(kWsText, "hello over tls", false));
+    std::string binary(60000, '\0');
+    for (std::size_t i = 0; i < binary.size(); ++i)
+        binary[i] = patternByte(i);
+    ASSERT_TRUE(client.send(encodeFrame(kWsBinary, binary, true)));
+    EXPECT_TRUE(client.receive(4 + binary.size()) == encodeFrame(kWsBinary, binary, false));
+    auto requests = ws.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].header("X-Forwarded-Proto"), "https");
+    EXPECT_EQ(metric("switchboard_tunnels_open"), 1);
+    // The close handshake: the server answers and closes; the client's side is closed too.
+    ASSERT_TRUE(client.send(encodeFrame(kWsClose, "", true)));
+    EXPECT_EQ(client.receive(2), encodeFrame(kWsClose, "", false));
+    EXPECT_EQ(client.receive(1), "");  // closed
+    EXPECT_TRUE(eventually([&] { return metric("switchboard_tunnels_open") == 0; }));
 }
 
 }  // namespace

@@ -80,7 +80,7 @@ fi
 # switchboard.toml.5: every key of SPEC §2, with its type and default.
 for key in listen connect_timeout_ms upstream_timeout_ms client_timeout_ms \
     max_request_body_bytes max_header_bytes retries max_fails fail_timeout_ms \
-    shutdown_timeout_ms access_log token route host strategy strip_prefix hash_key \
+    shutdown_timeout_ms tunnel_timeout_ms access_log token route host strategy strip_prefix hash_key \
     upstreams path interval_ms timeout_ms rise fall; do
     expect_grep "^ +$key \((string|integer|boolean|array)[^)]*default" "$text5" \
         "switchboard.toml.5 key"

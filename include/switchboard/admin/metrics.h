@@ -26,6 +26,8 @@ inline constexpr const char* kMetricsContentType = "text/plain; version=0.0.4";
 //   switchboard_reloads_total{result}                       counter, ok|failed
 //   switchboard_config_saves_total{result}                  counter, ok|failed
 //   switchboard_client_connections                          gauge, open on the proxy port
+//   switchboard_tunnels_open                                gauge, upgraded connections open
+//   switchboard_tunnels_total                               counter, upgraded connections opened
 //   switchboard_services, switchboard_upstreams             gauges, configured counts
 // Every class is present from the start (0), so rate() works on a fresh series.
 std::string renderMetrics(const Registry& registry, const ServerStats& stats,

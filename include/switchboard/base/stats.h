@@ -33,6 +33,19 @@ class Gauge {
     std::atomic<std::int64_t> value_{0};
 };
 
+// One share of a Gauge, from construction to destruction: every way the thing it counts ends
+// gives it back exactly once.
+class GaugeShare {
+  public:
+    explicit GaugeShare(Gauge& gauge) : gauge_(gauge) { gauge_.add(1); }
+    ~GaugeShare() { gauge_.add(-1); }
+    GaugeShare(const GaugeShare&) = delete;
+    GaugeShare& operator=(const GaugeShare&) = delete;
+
+  private:
+    Gauge& gauge_;
+};
+
 // Response status classes: index 1..5 for 1xx..5xx; index 0 counts requests that got no
 // response from this upstream (connect failure, reset, timeout).
 using StatusClassCounts = std::array<Counter, 6>;
@@ -78,6 +91,8 @@ struct ServerStats {
     // TLS handshakes on the proxy port (SPEC §10): done, failed (bad hello, wrong version, the
     // client left), or not done within tls_handshake_timeout_ms.
     Counter tls_handshakes_ok, tls_handshakes_failed, tls_handshakes_timed_out;
+    Gauge tunnels_open;     // upgraded connections (WebSocket) open, all workers
+    Counter tunnels_total;  // upgraded connections opened since start
 };
 
 }  // namespace switchboard

@@ -39,6 +39,9 @@ struct ProxySettings {
     std::int64_t max_fails = 1;
     std::int64_t fail_timeout_ms = 10000;
     std::int64_t shutdown_timeout_ms = 10000;
+    // An upgraded connection (WebSocket tunnel, SPEC §10) with no byte moved either way for this
+    // long is closed.
+    std::int64_t tunnel_timeout_ms = 3600000;
     // Client connections open at once on the proxy port; more are accepted and closed at once.
     std::int64_t max_connections = 10000;
     std::string access_log = "-";

@@ -24,14 +24,23 @@ enum class HopFraming {
 // X-Forwarded-Proto, X-Forwarded-Host and Via (SPEC §3). Expect is dropped: switchboard
 // answers 100-continue itself. HTTP/1.1, keep-alive. Appends to `out`. When the client sent
 // no Host (HTTP/1.0), neither does this head: the caller adds the upstream's address.
+// An upgrade request (`upgrade` not empty, from requestedUpgrade) keeps its hop-by-hop
+// `Upgrade: <upgrade>` and `Connection: upgrade`, the one exception to §3 (SPEC §10).
 struct UpstreamRequestHead {
     const RequestHead& request;
     std::string_view target;
     std::string_view client_ip;
     HopFraming framing;  // None, ContentLength or Chunked
     std::uint64_t content_length;
+    std::string_view upgrade;
     bool tls = false;  // X-Forwarded-Proto: https
 };
+
+// The protocols a request asks to switch to (its Upgrade value, every line joined) when it
+// is an upgrade request that switchboard passes on: HTTP/1.1, `upgrade` among its Connection
+// tokens, a non-empty Upgrade, and no `h2c` in it (HTTP/2 over cleartext is a hop's own
+// business: its Upgrade is dropped as any hop-by-hop field). "" for any other request.
+std::string requestedUpgrade(const RequestHead& request);
 void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out);
 
 // The response head as the client gets it: status, reason and end-to-end headers of the
@@ -46,6 +55,11 @@ struct ClientResponseHead {
     bool head_request;
 };
 void appendClientResponseHead(const ClientResponseHead& head, std::string& out);
+
+// The upstream's `101 Switching Protocols` as the client gets it: its end-to-end headers
+// (Sec-WebSocket-Accept and the like), its Upgrade, and `Connection: upgrade`. What follows
+// on the connection is the new protocol's, not HTTP.
+void appendSwitchingProtocolsHead(const ResponseHead& response, std::string& out);
 
 // A response switchboard makes itself: JSON body, Content-Length, keep-alive or close.
 // Without `include_body` (HEAD), the head is the same and the body is left out.

@@ -152,6 +152,7 @@ class StreamSocket {
     bool direct_read_ = false;
     bool splice_waiting_ = false;  // a spliceOut found the kernel's buffer full
     bool eof_ = false;
+    bool peer_closed_ = false;  // EV_CLOSED seen: read on to the EOF
     bool connected_ = true;
     bool error_ = false;
     int error_code_ = 0;         // errno of the failure, see lastError()

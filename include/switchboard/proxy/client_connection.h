@@ -7,6 +7,7 @@
 #include "switchboard/http/http_parser.h"
 #include "switchboard/net/stream_socket.h"
 #include "switchboard/proxy/proxied_request.h"
+#include "switchboard/proxy/tunnel_relay.h"
 #include "switchboard/proxy/upstream_exchange.h"
 
 namespace switchboard {
@@ -29,7 +30,12 @@ struct TlsSession {
 // Memory is bounded per connection: the client's input stops being read above a limit, and
 // each direction of a body stops reading from its source while the destination's output
 // buffer is above BodyRelay::kHighWater, resuming below kLowWater.
-class ClientConnection final : public StreamSocketHandler, private ExchangeClient {
+//
+// After a 101 to an upgrade request the connection is a tunnel (TunnelRelay) until it closes;
+// the client's socket events then go to the tunnel.
+class ClientConnection final : public StreamSocketHandler,
+                               private ExchangeClient,
+                               private TunnelClient {
   public:
     ClientConnection(ProxyContext& context, evutil_socket_t fd, std::string client_ip,
                      TlsSession tls = {});
@@ -51,6 +57,7 @@ class ClientConnection final : public StreamSocketHandler, private ExchangeClien
     enum class State {
         ReadingHead,  // waiting for (the rest of) a request head
         Forwarding,   // a request is being served
+        Tunneling,    // switched protocols: tunnel_ copies bytes both ways
         Closing,      // the last bytes are being flushed; then the connection closes
     };
     struct CallbackScope;
@@ -75,6 +82,11 @@ class ClientConnection final : public StreamSocketHandler, private ExchangeClien
     void respondError(int status, const std::string& body, bool close) override;
     void finishResponse() override;
     void abortResponse(bool record) override;
+    void switchProtocols(std::unique_ptr<UpstreamConnection> upstream,
+                         InFlightGuard in_flight) override;
+
+    // TunnelClient (enterCallback and leaveCallback are ExchangeClient's).
+    void tunnelClosed() override;
 
     ProxyContext& context_;
     std::unique_ptr<StreamSocket> client_;
@@ -90,6 +102,7 @@ class ClientConnection final : public StreamSocketHandler, private ExchangeClien
     std::string response_head_;  // switchboard's own answers
     ProxiedRequest request_;
     UpstreamExchange exchange_{context_, *this, request_};  // after request_, which it uses
+    std::unique_ptr<TunnelRelay> tunnel_;  // after client_: destroyed first, it borrows it
 };
 
 }  // namespace switchboard

@@ -20,9 +20,12 @@ struct ProxiedRequest {
     std::string method;     // "-" until a request line was parsed (access log)
     std::string target;
     int minor_version = 1;
-    bool head_method = false;   // HEAD: the answer has no body
-    bool keep_alive = true;     // the client may send another request after this one
-    bool replayable = false;    // may be sent again after an upstream broke off
+    bool head_method = false;  // HEAD: the answer has no body
+    bool keep_alive = true;    // the client may send another request after this one
+    bool replayable = false;   // may be sent again after an upstream broke off
+    // An upgrade request's protocols (requestedUpgrade): it goes on a fresh connection, is
+    // never sent twice, and a 101 answer turns the connection into a tunnel. "" otherwise.
+    std::string upgrade;
     std::string upstream_head;  // the request head as the upstream gets it
     bool needs_host = false;    // ...but for a Host line, added once the upstream is known
     std::string hash_value;     // PickContext::hash_value

@@ -32,16 +32,21 @@ class ExchangeClient {
     virtual void finishResponse() = 0;
     // The request ends without a whole answer: the connection closes (logged when `record`).
     virtual void abortResponse(bool record) = 0;
+    // The upstream switched protocols (101 to an upgrade request), whose head is in the
+    // client's output: from now on the two connections are a tunnel, which takes the upstream
+    // connection and the request's in-flight count.
+    virtual void switchProtocols(std::unique_ptr<UpstreamConnection> upstream,
+                                 InFlightGuard in_flight) = 0;
 
   protected:
     ~ExchangeClient() = default;
 };
 
 // The upstream side of one request: picks an upstream, connects (or takes an idle keep-alive
-// connection), sends the head and the body, reads the response head, and retries on another
-// upstream when that is safe. The response body is relayed to the client (BodyRelay, or
-// splice for a large Content-Length body). It is the handler of the upstream socket; it
-// holds the upstream's in-flight count while an attempt is under way.
+// connection; never for an upgrade request), sends the head and the body, reads the response
+// head, and retries on another upstream when that is safe. The response body is relayed to the
+// client (BodyRelay, or splice for a large Content-Length body). It is the handler of the upstream
+// socket; it holds the upstream's in-flight count while an attempt is under way.
 class UpstreamExchange final : public UpstreamConnectHandler {
   public:
     UpstreamExchange(ProxyContext& context, ExchangeClient& client, ProxiedRequest& request);
@@ -83,6 +88,11 @@ class UpstreamExchange final : public UpstreamConnectHandler {
     // Parses one response head. True when one was consumed (final or interim); false when
     // more bytes are needed or the exchange ended.
     bool startResponse();
+    // The answer `status` came from the upstream: its passive health and counts.
+    void recordAnswer(int status);
+    // A 101 to an upgrade request, whose head is `head_length` bytes of the input: the client
+    // gets it, and the connections become a tunnel (ExchangeClient::switchProtocols).
+    void switchProtocols(std::size_t head_length);
     void pumpResponseBody();
     // After body bytes moved: true when the exchange ended here, complete (`done`) or cut
     // short by the upstream's close.

@@ -160,6 +160,20 @@ std::string TlsClient::receive(std::size_t length) {
     return out;
 }
 
+std::string TlsClient::receiveHead() {
+    std::size_t end;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+        char chunk[16384];
+        int n = ok_ ? SSL_read(ssl_, chunk, sizeof chunk) : 0;
+        if (n <= 0)
+            return "";
+        buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+    std::string head = buffer_.substr(0, end + 4);
+    buffer_.erase(0, end + 4);
+    return head;
+}
+
 HttpResponse TlsClient::request(const std::string& method, const std::string& target,
                                 const HeaderList& headers) {
     HttpResponse response;
@@ -171,19 +185,12 @@ HttpResponse TlsClient::request(const std::string& method, const std::string& ta
         response.error = "send failed: " + error_;
         return response;
     }
-    // The head, byte-wise through the buffer.
-    std::size_t end;
-    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-        char chunk[16384];
-        int n = SSL_read(ssl_, chunk, sizeof chunk);
-        if (n <= 0) {
-            response.error = "connection closed before a response head";
-            return response;
-        }
-        buffer_.append(chunk, static_cast<std::size_t>(n));
+    std::string head = receiveHead();
+    if (head.empty()) {
+        response.error = "connection closed before a response head";
+        return response;
     }
-    std::string head = buffer_.substr(0, end);
-    buffer_.erase(0, end + 4);
+    head.resize(head.size() - 4);
     if (head.size() >= 12)
         response.status = std::atoi(head.c_str() + 9);
     response.headers = parseHeaderLines(head, head.find("\r\n") + 2);

@@ -52,6 +52,8 @@ class TlsClient {
     bool send(const std::string& bytes);
     // Reads what comes until `length` bytes are in or the server closes; "" on error.
     std::string receive(std::size_t length);
+    // A message head, up to and with its CRLF CRLF; "" when the server closed first.
+    std::string receiveHead();
 
   private:
     int fd_ = -1;

@@ -31,32 +31,8 @@ int ReceivedRequest::headerCount(const std::string& name) const {
 }
 
 UpstreamServer::UpstreamServer(std::string name, Handler handler, int port, bool ipv6)
-    : name_(std::move(name)), handler_(std::move(handler)), ipv6_(ipv6) {
-    listen_fd_ = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_storage storage{};
-    socklen_t length;
-    if (ipv6) {
-        auto* address = reinterpret_cast<sockaddr_in6*>(&storage);
-        address->sin6_family = AF_INET6;
-        address->sin6_addr = in6addr_loopback;
-        address->sin6_port = htons(static_cast<uint16_t>(port));
-        length = sizeof *address;
-    } else {
-        auto* address = reinterpret_cast<sockaddr_in*>(&storage);
-        address->sin_family = AF_INET;
-        address->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        address->sin_port = htons(static_cast<uint16_t>(port));
-        length = sizeof *address;
-    }
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&storage), length);
-    ::listen(listen_fd_, 1024);
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&storage), &length);
-    port_ = ntohs(ipv6 ? reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port
-                       : reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
-    accept_thread_ = std::thread([this] { acceptLoop(); });
-}
+    : name_(std::move(name)), handler_(std::move(handler)), ipv6_(ipv6),
+      connections_(ipv6, port, [this](int fd, int number) { serveConnection(fd, number); }) {}
 
 UpstreamServer::~UpstreamServer() {
     stop();
@@ -78,41 +54,8 @@ int UpstreamServer::requestCount() const {
 }
 
 void UpstreamServer::stop() {
-    if (stopping_.exchange(true))
-        return;
-    ::shutdown(listen_fd_, SHUT_RDWR);
-    if (accept_thread_.joinable())
-        accept_thread_.join();
-    ::close(listen_fd_);
-    {
-        std::lock_guard lock(mutex_);
-        for (int fd : connection_fds_)
-            ::shutdown(fd, SHUT_RDWR);
-    }
-    for (auto& thread : threads_)
-        if (thread.joinable())
-            thread.join();
-    for (int fd : connection_fds_)
-        ::close(fd);
-}
-
-void UpstreamServer::acceptLoop() {
-    while (!stopping_) {
-        pollfd p{listen_fd_, POLLIN, 0};
-        if (::poll(&p, 1, 100) <= 0)
-            continue;
-        int fd = ::accept(listen_fd_, nullptr, nullptr);
-        if (fd < 0)
-            continue;
-        int number = ++accepted_;
-        std::lock_guard lock(mutex_);
-        if (stopping_) {
-            ::close(fd);
-            break;
-        }
-        connection_fds_.push_back(fd);
-        threads_.emplace_back([this, fd, number] { serveConnection(fd, number); });
-    }
+    stopping_ = true;
+    connections_.stop();
 }
 
 namespace {

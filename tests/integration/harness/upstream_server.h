@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "harness/connection_threads.h"
+
 namespace harness {
 
 // The byte at offset i of a streamed body: a pattern that no shift or truncation repeats.
@@ -63,15 +65,15 @@ class UpstreamServer {
     UpstreamServer(const UpstreamServer&) = delete;
     UpstreamServer& operator=(const UpstreamServer&) = delete;
 
-    int port() const { return port_; }
+    int port() const { return connections_.port(); }
     std::string address() const {
-        return (ipv6_ ? "[::1]:" : "127.0.0.1:") + std::to_string(port_);
+        return (ipv6_ ? "[::1]:" : "127.0.0.1:") + std::to_string(port());
     }
     const std::string& name() const { return name_; }
 
     std::vector<ReceivedRequest> requests() const;
     int requestCount() const;
-    int acceptedConnections() const { return accepted_.load(); }
+    int acceptedConnections() const { return connections_.accepted(); }
     // Responses the server could not finish sending because the peer went away.
     int brokenSends() const { return broken_sends_.load(); }
     void setHandler(Handler handler);
@@ -79,22 +81,16 @@ class UpstreamServer {
     void stop();
 
   private:
-    void acceptLoop();
     void serveConnection(int fd, int connection_number);
 
     std::string name_;
     Handler handler_;
-    int listen_fd_ = -1;
-    int port_ = 0;
     bool ipv6_ = false;
     std::atomic<bool> stopping_{false};
-    std::atomic<int> accepted_{0};
     std::atomic<int> broken_sends_{0};
     mutable std::mutex mutex_;
     std::vector<ReceivedRequest> requests_;
-    std::vector<int> connection_fds_;
-    std::vector<std::thread> threads_;
-    std::thread accept_thread_;
+    ConnectionThreads connections_;  // last: its threads use everything above
 };
 
 }  // namespace harness

@@ -261,3 +261,29 @@ TEST(ConfigFile, TlsMistakesAreErrorsWithPositions) {
     EXPECT_EQ(errorsOf("[proxy]\ntls_handshake_timeout_ms = 0\n"),
               "t.toml:2:28: proxy.tls_handshake_timeout_ms must be from 1 to 86400000, not 0\n");
 }
+
+// SPEC §10: [proxy] tunnel_timeout_ms, an integer of milliseconds like the other timeouts.
+TEST(ConfigFile, TunnelTimeoutDefaultsToAnHourAndRendersBack) {
+    EXPECT_EQ(Config{}.proxy.tunnel_timeout_ms, 3'600'000);
+    Config config;
+    EXPECT_EQ(renderConfig(config).find("tunnel_timeout_ms"), std::string::npos);
+    config.proxy.tunnel_timeout_ms = 300;
+    std::string text = renderConfig(config);
+    EXPECT_NE(text.find("tunnel_timeout_ms = 300\n"), std::string::npos) << text;
+    EXPECT_EQ(parseConfigText(text, "rendered.toml").config, config);
+}
+
+TEST(ConfigFile, TunnelTimeoutOutOfRangeIsAnErrorAtTheValue) {
+    for (const char* value : {"0", "-1", "86400001", "\"1h\""}) {
+        auto parse = parseConfigText(std::string("[proxy]\ntunnel_timeout_ms = ") + value + "\n",
+                                     "tunnel.toml");
+        ASSERT_FALSE(parse.config) << value;
+        ASSERT_EQ(parse.errors.size(), 1u) << value;
+        const auto& error = parse.errors[0];
+        EXPECT_EQ(error.file, "tunnel.toml");
+        EXPECT_EQ(error.line, 2) << error.toString();
+        EXPECT_EQ(error.column, 21) << error.toString();
+        EXPECT_NE(error.message.find("proxy.tunnel_timeout_ms"), std::string::npos)
+            << error.toString();
+    }
+}
