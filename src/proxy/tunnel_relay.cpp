@@ -96,11 +96,6 @@ void TunnelRelay::pump(Direction& direction) {
         direction.source.pauseReading();
         return;
     }
-    // A short read ends StreamSocket's reading without asking the kernel again, but a FIN
-    // that came with the last bytes brings no edge of its own: a peer that sends its last
-    // frame and closes would leave the tunnel open until tunnel_timeout_ms. A peek tells.
-    if (!direction.source.readable() && !direction.source.drained())
-        direction.source.readLater();
 }
 
 void TunnelRelay::writable(Direction& direction) {
