@@ -9,7 +9,8 @@
 #                 integration tests run twice, the second time as workers2.* (label workers2)
 #                 with `workers = 2` in every test config (SWITCHBOARD_TEST_WORKERS=2)
 #   make asan     the whole suite again, built with ASan+UBSan in build-asan
-#                 (packaging tests left out: they test files, not code)
+#                 (packaging tests left out: they test files, not code; workers2.* too:
+#                 check runs them, and tsan runs every integration test with 4 workers)
 #   make tsan     unit and integration tests built with ThreadSanitizer in build-tsan, the
 #                 integration tests with `workers = 4` (SWITCHBOARD_TEST_WORKERS=4); a TSan
 #                 report fails the test whose switchboard printed it
@@ -18,7 +19,7 @@
 #                 SWITCHBOARD_WERROR off (warnings printed, not fatal: GCC 12 has a false
 #                 -Wrestrict inside libstdc++ at -O3); a Release build that fails is seen
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 60) each, clang build in
-#                 build-fuzz; fuzz-smoke is the same for FUZZ_SMOKE_SECONDS (default 20)
+#                 build-fuzz; fuzz-smoke is the same for FUZZ_SMOKE_SECONDS (default 10)
 #
 # Warnings are errors in the builds of check, asan, tsan and fuzz (-DSWITCHBOARD_WERROR=ON);
 # CMake's own default is off, so that a packager's plain build never fails on one.
@@ -29,7 +30,7 @@ TSAN_BUILD_DIR ?= build-tsan
 FUZZ_BUILD_DIR ?= build-fuzz
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SMOKE_SECONDS ?= 10
 DEB_PACKAGES := libevent-dev libtomlplusplus-dev libcjson-dev libsystemd-dev libssl-dev openssl libgtest-dev \
                 pkg-config cmake g++ curl groff-base systemd dpkg-dev file clang-format \
                 lintian
@@ -127,7 +128,7 @@ asan: deps $(ASAN_BUILD_DIR)/CMakeCache.txt
 	@$(call werror_on,$(ASAN_BUILD_DIR))
 	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
 	cd $(ASAN_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) --timeout 600 \
-	  --exclude-regex '^packaging\.'
+	  --exclude-regex '^(packaging|workers2)\.'
 
 $(TSAN_BUILD_DIR)/CMakeCache.txt: | deps
 	cmake -S . -B $(TSAN_BUILD_DIR) $(CHECKED_FLAGS) -DSWITCHBOARD_TSAN=ON

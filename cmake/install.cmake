@@ -160,7 +160,7 @@ if(SWITCHBOARD_DPKG_SHLIBDEPS AND SWITCHBOARD_FILE_PROGRAM)
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 else()
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libevent-2.1-7, libcjson1, libsystemd0, adduser")
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libevent-2.1-7, libcjson1, libsystemd0, libssl3, adduser")
 endif()
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${CMAKE_BINARY_DIR}/packaging/debian/conffiles"

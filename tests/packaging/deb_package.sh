@@ -46,7 +46,7 @@ printf '%s\n' "$(field Maintainer)" | grep -Eq '^[^<]+ <[^@<> ]+@[^@<> ]+\.[^@<>
 [ -n "$(field Description)" ] || fail "no Description"
 depends=$(field Depends)
 echo "Depends: $depends"
-for package in libevent-2.1-7 libcjson1 libsystemd0 adduser; do
+for package in libevent-2.1-7 libcjson1 libsystemd0 libssl3 adduser; do
     printf '%s\n' "$depends" | grep -q "\\b$package\\b" || fail "Depends lacks $package: $depends"
 done
 if grep -q '^SWITCHBOARD_DPKG_SHLIBDEPS:FILEPATH=/' "$build/CMakeCache.txt" &&
