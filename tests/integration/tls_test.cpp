@@ -448,3 +448,32 @@ TEST_F(Tls, WebSocketOverTls) {
 }
 
 }  // namespace
+
+namespace {
+
+// SIGTERM: a TLS request in flight finishes, an idle TLS connection is closed, as on a plain
+// listener.
+TEST_F(Tls, SigtermLetsATlsRequestInFlightFinish) {
+    UpstreamServer up("up", [](const ReceivedRequest&) {
+        UpstreamReply reply;
+        reply.body = "slow";
+        reply.delay_ms = 600;
+        return reply;
+    });
+    start(servicesOn(up));
+    TlsClient idle(tls_port, "a.example");
+    ASSERT_TRUE(idle.ok()) << idle.error();
+    TlsClient busy(tls_port, "a.example");
+    ASSERT_TRUE(busy.ok()) << busy.error();
+    ASSERT_TRUE(busy.send("GET /apiA HTTP/1.1\r\nHost: a.example\r\n\r\n"));
+    ASSERT_TRUE(eventually([&] { return up.requestCount() == 1; }));
+    switchboard->signal(SIGTERM);
+    std::string head = busy.receiveHead();
+    EXPECT_EQ(head.substr(0, 12), "HTTP/1.1 200") << head;
+    EXPECT_NE(head.find("Connection: close"), std::string::npos) << head;
+    EXPECT_EQ(busy.receive(4), "slow");
+    EXPECT_EQ(idle.receive(1), "");  // closed without a byte
+    EXPECT_EQ(switchboard->stop(), 0);
+}
+
+}  // namespace
