@@ -178,7 +178,10 @@ void AdminApi::applyChange(AdminCall& call, Change change) {
     const std::string summary =
         describeServiceChange(before ? &*before : nullptr, after ? &*after : nullptr);
     JsonPtr deleted_state = change.deletes_service ? answer() : nullptr;
-    Status committed = control_.commit(change.candidate, summary);
+    Status committed =
+        control_.commit(change.candidate, summary,
+                        describeServiceChange(before ? &*before : nullptr,
+                                              after ? &*after : nullptr, Tense::Asked));
 
     ChangeRecord record;
     record.peer = call.peer;

@@ -42,8 +42,9 @@ std::string reloadSummary(const ReloadOutcome& outcome) {
            " =" + std::to_string(diff.upstreams_kept);
 }
 
-// The answer to POST /reload: 200 with what changed, or 400 with every error.
-std::pair<int, JsonObject> reloadAnswer(const ReloadOutcome& outcome) {
+// The answer to POST /reload: 200 with what changed, or 400 with every error. A dry run's
+// is the same but for its status, which must not say "reloaded" when nothing was.
+std::pair<int, JsonObject> reloadAnswer(const ReloadOutcome& outcome, bool dry_run) {
     if (!outcome.ok) {
         std::string first = outcome.errors.empty() ? "reload failed" : outcome.errors.front();
         JsonObject object;
@@ -62,7 +63,7 @@ std::pair<int, JsonObject> reloadAnswer(const ReloadOutcome& outcome) {
         .add("changed", stringArray(diff.services_changed))
         .add("kept", stringArray(diff.services_kept));
     JsonObject object;
-    object.add("status", "reloaded")
+    object.add("status", dry_run ? "dry run: nothing reloaded" : "reloaded")
         .add("services", services.release())
         .add("upstreams", upstreams.release());
     if (!outcome.warnings.empty())
@@ -79,7 +80,7 @@ void AdminApi::getHealth(AdminCall& call) {
 void AdminApi::postReload(AdminCall& call) {
     if (call.dry_run) {
         ReloadOutcome outcome = control_.previewReload();
-        auto [status, body] = reloadAnswer(outcome);
+        auto [status, body] = reloadAnswer(outcome, /*dry_run=*/true);
         if (outcome.ok)
             body.add("diff", unifiedDiff(outcome.file.before, outcome.file.after,
                                          diffFileName(outcome.file.file)));
@@ -87,7 +88,7 @@ void AdminApi::postReload(AdminCall& call) {
     }
     ReloadOutcome outcome = control_.reload("POST /reload from " + call.peer);
     recordReload(call.text, call.peer, outcome);
-    auto [status, body] = reloadAnswer(outcome);
+    auto [status, body] = reloadAnswer(outcome, /*dry_run=*/false);
     call.reply.json(status, body.toString());
 }
 

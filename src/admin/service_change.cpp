@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "switchboard/admin/service_change.h"
 
+#include <string>
 #include <vector>
 
 namespace switchboard {
@@ -34,13 +35,18 @@ void describeSettings(const ServiceConfig& before, const ServiceConfig& after,
                                                : "health check changed");
 }
 
-void describeUpstreams(const ServiceConfig* before, const ServiceConfig& after,
+// A change as done ("added") or as asked ("add").
+std::string verb(const char* asked, const char* done, Tense tense) {
+    return tense == Tense::Asked ? asked : done;
+}
+
+void describeUpstreams(const ServiceConfig* before, const ServiceConfig& after, Tense tense,
                        std::vector<std::string>& parts) {
     for (const auto& upstream : after.upstreams) {
         const UpstreamConfig* old = before ? before->findUpstream(upstream.address) : nullptr;
         if (!old)
             parts.push_back(
-                "added " + upstream.address +
+                verb("add", "added", tense) + " " + upstream.address +
                 (upstream.weight != 1 ? " weight " + std::to_string(upstream.weight) : ""));
         else if (old->weight != upstream.weight)
             parts.push_back("weight of " + upstream.address + " " + std::to_string(old->weight) +
@@ -50,23 +56,25 @@ void describeUpstreams(const ServiceConfig* before, const ServiceConfig& after,
         return;
     for (const auto& upstream : before->upstreams)
         if (!after.findUpstream(upstream.address))
-            parts.push_back("removed " + upstream.address);
+            parts.push_back(verb("remove", "removed", tense) + " " + upstream.address);
 }
 
 }  // namespace
 
-std::string describeServiceChange(const ServiceConfig* before, const ServiceConfig* after) {
+std::string describeServiceChange(const ServiceConfig* before, const ServiceConfig* after,
+                                  Tense tense) {
     const ServiceConfig& named = after ? *after : *before;
     std::string line = "service " + named.name + ": ";
     if (!after)
-        return line + "deleted (had " + upstreamCountText(before->upstreams.size()) + ")";
+        return line + verb("delete", "deleted", tense) + " (had " +
+               upstreamCountText(before->upstreams.size()) + ")";
 
     std::vector<std::string> parts;
     if (!before)
-        parts.push_back("created (route " + quoted(after->route) + ")");
+        parts.push_back(verb("create", "created", tense) + " (route " + quoted(after->route) + ")");
     else
         describeSettings(*before, *after, parts);
-    describeUpstreams(before, *after, parts);
+    describeUpstreams(before, *after, tense, parts);
     if (parts.empty())
         parts.push_back(before && *before == *after ? "unchanged" : "upstreams reordered");
     for (std::size_t i = 0; i < parts.size(); ++i)

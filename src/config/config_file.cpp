@@ -421,6 +421,18 @@ class ConfigReader {
     std::map<std::string, toml::source_region> service_positions_;
 };
 
+// toml++ says what it met, not what the operator forgot: an unterminated string shows up as
+// a control character (the line's end) or the end of the file inside a string.
+std::string withHint(std::string_view description) {
+    std::string message(description);
+    const bool in_string = message.rfind("Error while parsing string", 0) == 0 ||
+                           message.rfind("Error while parsing literal string", 0) == 0;
+    if (in_string && (message.find("end-of-file") != std::string::npos ||
+                      message.find("control characters") != std::string::npos))
+        message += " (hint: a string is not closed: its closing quote is missing before here)";
+    return message;
+}
+
 }  // namespace
 
 ConfigParse parseConfigText(std::string_view text, std::string_view file_name) {
@@ -437,7 +449,7 @@ ConfigParse parseConfigText(std::string_view text, std::string_view file_name) {
         ConfigParse result;
         result.errors.push_back({path, static_cast<int>(failure.source().begin.line),
                                  static_cast<int>(failure.source().begin.column),
-                                 std::string(failure.description())});
+                                 withHint(failure.description())});
         return result;
     }
     return ConfigReader(file_name).read(parsed.table());

@@ -39,6 +39,11 @@ std::unique_ptr<ListenerSet> makeEvhttpListeners(const char* what, evhttp* http)
         });
 }
 
+// "1 service", "2 services".
+std::string counted(std::size_t count, const char* noun) {
+    return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
 std::string joined(const std::vector<std::string>& items) {
     std::string text;
     for (const auto& item : items)
@@ -236,26 +241,25 @@ int Server::run() {
         logError(bound.error().message);
         return kExitBindFailed;
     }
-    logInfo("started with " + std::to_string(config.services.size()) + " services and " +
-            std::to_string(config.upstreamCount()) + " upstreams on " +
-            std::to_string(workers_->size()) + " proxy worker" +
-            (workers_->size() == 1 ? "" : "s") +
+    logInfo("started with " + counted(config.services.size(), "service") + " and " +
+            counted(config.upstreamCount(), "upstream") + " on " +
+            counted(workers_->size(), "proxy worker") +
             (config.proxy.tls_listen.empty()
                  ? std::string()
                  : "; TLS on " + joined(config.proxy.tls_listen) + " with " +
-                       std::to_string(config.proxy.certificates.size()) + " certificate" +
-                       (config.proxy.certificates.size() == 1 ? "" : "s")));
+                       counted(config.proxy.certificates.size(), "certificate")));
     systemd::ready(systemd::statusText(config.services.size(), config.upstreamCount()));
     event_base_dispatch(base_.get());
     logInfo("stopped");
     return kExitOk;
 }
 
-Status Server::commit(const Config& candidate, const std::string& summary) {
+Status Server::commit(const Config& candidate, const std::string& summary,
+                      const std::string& asked) {
     Status saved = store_.save(registry_.config(), candidate);
     if (!saved) {
         stats_.saves_failed.add();
-        logWarn(summary + ": refused: " + saved.error().message);
+        logWarn("refused: " + asked + ": " + saved.error().message);
         return saved;
     }
     stats_.saves_ok.add();

@@ -155,6 +155,10 @@ TEST_F(Persistence, OperatorEditIsNeverOverwritten) {
     EXPECT_EQ(JsonDoc(refused.body)["error"].str(), "config file changed on disk; reload first");
     EXPECT_EQ(readFile(path()), edited);
     EXPECT_EQ(switchboard->proxy("GET", "/apiA").status, 502);  // not applied in memory either
+    // The log says what was refused, not what would have happened.
+    EXPECT_TRUE(switchboard->waitForLog("warn: refused: service apiA: add 127.0.0.1:3001 (1 "
+                                        "upstream): config file changed on disk"))
+        << switchboard->log();
 
     switchboard->signal(SIGHUP);
     ASSERT_TRUE(switchboard->waitForLog("SIGHUP: reloaded"));

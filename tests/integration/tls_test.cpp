@@ -112,6 +112,11 @@ TEST_F(Tls, CurlRoutesOverHttpsWithKeepAliveAndForwardedProto) {
     EXPECT_NE(result.out.find("proto=https path=/apiA/y connects=0 1.1"), std::string::npos)
         << result.out;
     EXPECT_EQ(metric("switchboard_tls_handshakes_total{result=\"ok\"}"), 1);
+    EXPECT_NE(switchboard->log().find("started with 1 service and 1 upstream on "),
+              std::string::npos);
+    EXPECT_NE(switchboard->log().find(":" + std::to_string(tls_port) + " with 2 certificates\n"),
+              std::string::npos)
+        << switchboard->log();
     // The plain listener still says http, and a route that is missing is a 404 either way.
     EXPECT_EQ(switchboard->proxy("GET", "/apiA/z").body, "proto=http path=/apiA/z");
     auto missing = curl({"-o", "/dev/null", "-w", "%{http_code}", url("/nowhere")});

@@ -40,8 +40,10 @@ struct ReloadOutcome {
 class ConfigControl {
   public:
     virtual ~ConfigControl() = default;
-    // `summary` is the log line of the change ("service apiA: added ... (2 upstreams)").
-    virtual Status commit(const Config& candidate, const std::string& summary) = 0;
+    // `summary` is the log line of the change ("service apiA: added ... (2 upstreams)");
+    // `asked`, the same as asked ("service apiA: add ..."), for the line of a refusal.
+    virtual Status commit(const Config& candidate, const std::string& summary,
+                          const std::string& asked) = 0;
     // Re-reads the config file, exactly as SIGHUP does.
     virtual ReloadOutcome reload(const std::string& cause) = 0;
     // What commit(candidate) would write, without writing or applying anything (dry run).

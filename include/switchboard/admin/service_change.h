@@ -15,7 +15,11 @@ namespace switchboard {
 //   "service apiB: created (route '/apiB'), added 127.0.0.1:3001 (1 upstream)"
 //   "service apiB: deleted (had 1 upstream)"
 // `before` / `after` are null when the service did not / does not exist; not both.
-std::string describeServiceChange(const ServiceConfig* before, const ServiceConfig* after);
+// Tense::Asked words it as what was asked, for a change that was refused:
+//   "service apiA: add 127.0.0.1:3001 (2 upstreams)"
+enum class Tense { Done, Asked };
+std::string describeServiceChange(const ServiceConfig* before, const ServiceConfig* after,
+                                  Tense tense = Tense::Done);
 
 // "1 upstream", "2 upstreams".
 std::string upstreamCountText(std::size_t count);

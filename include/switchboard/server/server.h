@@ -37,7 +37,8 @@ class Server final : public ConfigControl {
     // Binds both listeners and runs the loop until SIGINT/SIGTERM. Returns the exit status.
     int run();
 
-    Status commit(const Config& candidate, const std::string& summary) override;
+    Status commit(const Config& candidate, const std::string& summary,
+                  const std::string& asked) override;
     ReloadOutcome reload(const std::string& cause) override;
     Result<ConfigPreview> preview(const Config& candidate) override;
     ReloadOutcome previewReload() override;

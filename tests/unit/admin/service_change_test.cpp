@@ -32,6 +32,11 @@ TEST(DescribeServiceChange, NamesServiceWhatChangedAndUpstreamCount) {
     EXPECT_EQ(describeServiceChange(nullptr, &heavier),
               "service apiA: created (route '/apiA'), added 127.0.0.1:1 weight 3 (1 upstream)");
     EXPECT_EQ(describeServiceChange(&added, nullptr), "service apiA: deleted (had 2 upstreams)");
+    // As asked, for the log line of a refusal.
+    EXPECT_EQ(describeServiceChange(&added, nullptr, Tense::Asked),
+              "service apiA: delete (had 2 upstreams)");
+    EXPECT_EQ(describeServiceChange(nullptr, &added, Tense::Asked).substr(0, 26),
+              "service apiA: create (rout");
     auto reordered = apiA({{"127.0.0.1:2", 1}, {"127.0.0.1:1", 1}});
     EXPECT_EQ(describeServiceChange(&added, &reordered),
               "service apiA: upstreams reordered (2 upstreams)");

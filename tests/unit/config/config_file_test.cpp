@@ -287,3 +287,20 @@ TEST(ConfigFile, TunnelTimeoutOutOfRangeIsAnErrorAtTheValue) {
             << error.toString();
     }
 }
+
+TEST(ConfigFile, AnUnterminatedStringGetsAHint) {
+    for (const char* text : {"[proxy]\naccess_log = \"abc\nretries = 2\n",
+                             "[proxy]\naccess_log = \"abc", "[proxy]\naccess_log = 'abc\n"}) {
+        auto parse = parseConfigText(text, "t.toml");
+        ASSERT_EQ(parse.errors.size(), 1u) << text;
+        EXPECT_EQ(parse.errors[0].toString().substr(0, 12), "t.toml:2:18:");
+        EXPECT_NE(parse.errors[0].message.find(
+                      "(hint: a string is not closed: its closing quote is missing before here)"),
+                  std::string::npos)
+            << parse.errors[0].message;
+    }
+    // Other errors get no hint.
+    auto other = parseConfigText("[proxy\n", "t.toml");
+    ASSERT_EQ(other.errors.size(), 1u);
+    EXPECT_EQ(other.errors[0].message.find("hint"), std::string::npos);
+}
