@@ -91,7 +91,9 @@ void raiseOpenFileLimit(std::int64_t max_connections, std::size_t workers) {
     if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted)
         logWarn("open file limit " + std::to_string(limit.rlim_cur) +
                 " is below what proxy.max_connections = " + std::to_string(max_connections) +
-                " may need (" + std::to_string(wanted) + "): connections past it will fail");
+                " may need (" + std::to_string(wanted) +
+                "): connections past it will fail; raise it with `ulimit -n` before starting, "
+                "or LimitNOFILE= in the systemd unit");
 }
 
 }  // namespace
