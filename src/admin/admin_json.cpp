@@ -243,6 +243,10 @@ JsonInput<ServiceConfig> parseServiceJson(const std::string& name, const cJSON* 
              [&](const cJSON* n) { reader.boolean(n, "strip_prefix", service.strip_prefix); }},
             {"hash_key",
              [&](const cJSON* n) { reader.string(n, "hash_key", service.hash_key, checkHashKey); }},
+            {"upstream_host",
+             [&](const cJSON* n) {
+                 reader.string(n, "upstream_host", service.upstream_host, checkUpstreamHost);
+             }},
             {"upstreams", [&](const cJSON* n) { readUpstreams(reader, n, service); }},
             {"health_check", [&](const cJSON* n) { readHealthCheck(reader, n, service); }},
         });
@@ -289,7 +293,8 @@ JsonObject serviceConfigObject(const ServiceConfig& service) {
         .add("host", service.host)
         .add("strategy", service.strategy)
         .add("strip_prefix", service.strip_prefix)
-        .add("hash_key", service.hash_key);
+        .add("hash_key", service.hash_key)
+        .add("upstream_host", service.upstream_host);
     if (service.health_check) {
         const auto& check = *service.health_check;
         object.add("health_check", JsonObject()

@@ -29,6 +29,7 @@ void describeSettings(const ServiceConfig& before, const ServiceConfig& after,
     if (before.strip_prefix != after.strip_prefix)
         parts.push_back(std::string("strip_prefix ") + (after.strip_prefix ? "on" : "off"));
     field("hash_key", before.hash_key, after.hash_key);
+    field("upstream_host", before.upstream_host, after.upstream_host);
     if (before.health_check != after.health_check)
         parts.push_back(!after.health_check    ? "health check removed"
                         : !before.health_check ? "health check added"

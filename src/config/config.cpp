@@ -109,6 +109,27 @@ std::optional<std::string> checkHashKey(std::string_view hash_key) {
            "': expected \"client_ip\" or \"header:NAME\"";
 }
 
+std::optional<std::string> checkUpstreamHost(std::string_view upstream_host) {
+    if (upstream_host == "client" || upstream_host == "upstream")
+        return std::nullopt;
+    // A literal goes on the Host line as it is: a name or address, with a port if need be.
+    bool fine = !upstream_host.empty() && upstream_host.size() <= 255;
+    for (char c : upstream_host)
+        fine = fine && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
+                        c == ':' || c == '[' || c == ']' || c == '_');
+    if (!fine)
+        return "invalid upstream_host '" + std::string(upstream_host) +
+               "': expected \"client\", \"upstream\" or a host name (with an optional :port)";
+    return std::nullopt;
+}
+
+std::optional<std::string> checkAccessLogFormat(std::string_view format) {
+    if (format == "default" || format == "combined" || format == "json")
+        return std::nullopt;
+    return "unknown access_log_format '" + std::string(format) +
+           "': expected \"default\", \"combined\" or \"json\"";
+}
+
 std::optional<std::string> checkWeight(std::int64_t weight) {
     if (weight < kMinWeight || weight > kMaxWeight)
         return "invalid weight " + std::to_string(weight) + ": must be an integer from 1 to 1000";

@@ -184,6 +184,13 @@ class ConfigReader {
                  integer("max_connections", proxy.max_connections, 1, 1'000'000)},
                 {"access_log",
                  [&](const toml::node& n) { readString(n, "proxy.access_log", proxy.access_log); }},
+                {"access_log_format",
+                 [&](const toml::node& n) {
+                     readString(n, "proxy.access_log_format", proxy.access_log_format,
+                                checkAccessLogFormat);
+                 }},
+                {"request_id",
+                 [&](const toml::node& n) { readBool(n, "proxy.request_id", proxy.request_id); }},
                 {"workers", [&](const toml::node& n) { readWorkers(n, proxy.workers); }},
                 {"tls_listen",
                  [&](const toml::node& n) {
@@ -329,6 +336,11 @@ class ConfigReader {
                 {"hash_key",
                  [&](const toml::node& n) {
                      readString(n, prefix + "hash_key", service.hash_key, checkHashKey);
+                 }},
+                {"upstream_host",
+                 [&](const toml::node& n) {
+                     readString(n, prefix + "upstream_host", service.upstream_host,
+                                checkUpstreamHost);
                  }},
                 {"upstreams",
                  [&](const toml::node& n) { readUpstreams(n, prefix + "upstreams", service); }},

@@ -52,6 +52,8 @@ void forEachKey(const ProxySettings& a, const ProxySettings& b, Visit&& visit) {
     visit("tunnel_timeout_ms", a.tunnel_timeout_ms, b.tunnel_timeout_ms);
     visit("max_connections", a.max_connections, b.max_connections);
     visit("access_log", a.access_log, b.access_log);
+    visit("access_log_format", a.access_log_format, b.access_log_format);
+    visit("request_id", a.request_id, b.request_id);
     visit("workers", WorkersValue{a.workers}, WorkersValue{b.workers});
     visit("tls_listen", a.tls_listen, b.tls_listen);
     visit("tls_handshake_timeout_ms", a.tls_handshake_timeout_ms, b.tls_handshake_timeout_ms);
@@ -72,6 +74,7 @@ void forEachKey(const ServiceConfig& a, const ServiceConfig& b, Visit&& visit) {
     visit("strategy", a.strategy, b.strategy);
     visit("strip_prefix", a.strip_prefix, b.strip_prefix);
     visit("hash_key", a.hash_key, b.hash_key);
+    visit("upstream_host", a.upstream_host, b.upstream_host);
 }
 
 template <typename Visit>

@@ -2,6 +2,7 @@
 #include "switchboard/http/message_rewrite.h"
 
 #include <charconv>
+#include <random>
 
 #include "switchboard/http/http_chars.h"
 #include "switchboard/http/status_text.h"
@@ -30,8 +31,9 @@ constexpr std::string_view kAlwaysHopByHop[] = {"connection", "keep-alive", "pro
 
 // The fields of a response that describe the message, not the hop, in the order sent.
 // Content-Length only when `content_length`: the client's hop is framed by switchboard.
+// `skip`: a field name (lower case) left out as well, for one switchboard writes itself.
 void appendEndToEndFields(const std::vector<HeaderField>& headers, bool content_length,
-                          std::string& out) {
+                          std::string& out, std::string_view skip = {}) {
     bool has_connection_header = false;
     for (const auto& field : headers)
         has_connection_header = has_connection_header || equalsLower(field.name, "connection");
@@ -44,11 +46,43 @@ void appendEndToEndFields(const std::vector<HeaderField>& headers, bool content_
         if (has_connection_header ? isHopByHopField(field.name, headers)
                                   : isHopByHopField(field.name, {}))
             continue;
+        if (!skip.empty() && equalsLower(field.name, skip))
+            continue;
         appendField(out, field.name, field.value);
     }
 }
 
 }  // namespace
+
+void assignRequestId(const RequestHead& request, std::string& out) {
+    out.clear();
+    if (const HeaderField* sent = request.find("X-Request-Id")) {
+        bool visible = !sent->value.empty() && sent->value.size() <= 128;
+        for (char c : sent->value)
+            visible = visible && c > 0x20 && c < 0x7f;
+        if (visible) {
+            out.assign(sent->value);
+            return;
+        }
+    }
+    // Not a secret, only unique: a per-thread generator seeded once from the kernel.
+    thread_local std::mt19937_64 generator{std::random_device{}()};
+    static const char kHex[] = "0123456789abcdef";
+    for (int half = 0; half < 2; ++half) {
+        std::uint64_t bits = generator();
+        for (int digit = 0; digit < 16; ++digit, bits >>= 4)
+            out.push_back(kHex[bits & 15]);
+    }
+}
+
+void insertRequestId(std::string_view request_id, std::string& message) {
+    std::size_t end = message.find("\r\n\r\n");
+    if (request_id.empty() || end == std::string::npos)
+        return;
+    std::string field = "\r\nX-Request-Id: ";
+    field.append(request_id);
+    message.insert(end, field);
+}
 
 std::string joinFieldValues(const std::vector<HeaderField>& headers, std::string_view name) {
     std::string joined;
@@ -130,6 +164,10 @@ void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out
             equalsLower(name, "content-length") || equalsLower(name, "expect") ||
             equalsLower(name, "x-forwarded-proto") || equalsLower(name, "x-forwarded-host"))
             continue;
+        if (!head.request_id.empty() && equalsLower(name, "x-request-id"))
+            continue;
+        if ((head.omit_host || !head.host.empty()) && equalsLower(name, "host"))
+            continue;
         if (has_connection_header ? isHopByHopField(name, request.headers)
                                   : isHopByHopField(name, {}))
             continue;
@@ -138,8 +176,12 @@ void appendUpstreamRequestHead(const UpstreamRequestHead& head, std::string& out
             continue;
         appendField(out, name, field.value);
     }
-    if (request.absolute_form)
+    if (!head.host.empty())
+        appendField(out, "Host", head.host);
+    else if (request.absolute_form && !head.omit_host)
         appendField(out, "Host", request.host);
+    if (!head.request_id.empty())
+        appendField(out, "X-Request-Id", head.request_id);
     if (!head.upgrade.empty()) {
         appendField(out, "Upgrade", head.upgrade);
         out.append("Connection: upgrade\r\n");
@@ -172,7 +214,9 @@ void appendClientResponseHead(const ClientResponseHead& head, std::string& out) 
                                        : response.reason);
     out.append("\r\n");
     appendEndToEndFields(response.headers, head.head_request && head.framing == HopFraming::None,
-                         out);
+                         out, head.request_id.empty() ? std::string_view() : "x-request-id");
+    if (!head.request_id.empty())
+        appendField(out, "X-Request-Id", head.request_id);
     switch (head.framing) {
     case HopFraming::ContentLength:
         out.append("Content-Length: ");

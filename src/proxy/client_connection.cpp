@@ -262,6 +262,13 @@ bool ClientConnection::startNextRequest() {
 
     request_.method.assign(head_.method);
     request_.target.assign(head_.target);
+    request_.head_bytes = head_length;
+    if (const auto* agent = head_.find("User-Agent"))
+        request_.user_agent.assign(agent->value);
+    if (const auto* referer = head_.find("Referer"))
+        request_.referer.assign(referer->value);
+    if (settings.request_id)
+        assignRequestId(head_, request_.request_id);
     request_.minor_version = head_.minor_version;
     request_.head_method = head_.method == "HEAD";
     request_.keep_alive = head_.keep_alive && !context_.shuttingDown();
@@ -301,12 +308,19 @@ bool ClientConnection::startNextRequest() {
     request_.hash_value.assign(requestHashValue(service.hash_key, head_));
     std::string stripped;
     request_.upstream_head.clear();
-    appendUpstreamRequestHead({head_, forwardedTarget(service, head_.target, stripped),
-                               request_.client_ip, framing, head_.content_length, request_.upgrade,
-                               request_.tls},
-                              request_.upstream_head);
+    // upstream_host (SPEC §13): the client's Host, a literal, or the upstream's host:port,
+    // which is known once one is picked (needs_host).
+    const bool host_of_upstream = service.upstream_host == "upstream";
+    const bool literal_host = !host_of_upstream && service.upstream_host != "client";
+    appendUpstreamRequestHead(
+        {head_, forwardedTarget(service, head_.target, stripped), request_.client_ip, framing,
+         head_.content_length, request_.upgrade, request_.tls, request_.request_id,
+         literal_host ? std::string_view(service.upstream_host) : std::string_view(),
+         host_of_upstream},
+        request_.upstream_head);
     // An empty Host is passed on as is; an absolute-form target's authority is the Host.
-    request_.needs_host = !head_.absolute_form && head_.find("Host") == nullptr;
+    request_.needs_host = host_of_upstream ||
+                          (!literal_host && !head_.absolute_form && head_.find("Host") == nullptr);
     bool expect_continue = head_.expect_continue && !request_.body.done();
     evbuffer_drain(input, head_length);  // head_'s views are invalid from here on
     if (request_.body.malformedSoFar(input)) {
@@ -358,11 +372,12 @@ void ClientConnection::recordRequest(int status) {
         pool->stats().recordResponse(status, seconds);
     AccessLog& log = context_.accessLog();
     if (log.enabled())
-        log.write({request_.client_ip, request_.method, request_.target, request_.minor_version,
-                   status, request_.bytes_sent, seconds,
-                   pool ? std::string_view(pool->name()) : std::string_view("-"),
-                   request_.upstream ? std::string_view(request_.upstream->name())
-                                     : std::string_view("-")});
+        log.write(AccessLog::formatNamed(context_.settings().access_log_format),
+                  {request_.client_ip, request_.method, request_.target, request_.minor_version,
+                   status, request_.bytes_sent, request_.head_bytes + request_.body.bytes(),
+                   seconds, request_.upstream_seconds,
+                   pool ? std::string_view(pool->name()) : std::string_view("-"), request_.tries,
+                   request_.user_agent, request_.referer, request_.request_id, request_.tls});
 }
 
 // ---- how a request ends --------------------------------------------------------------
@@ -376,6 +391,7 @@ void ClientConnection::respondError(int status, const std::string& body, bool cl
 
 void ClientConnection::sendOwnAnswer(int status, std::size_t body_bytes, bool keep) {
     request_.status = status;
+    insertRequestId(request_.request_id, response_head_);
     client_->send(response_head_.data(), response_head_.size());
     request_.bytes_sent = body_bytes;
     recordRequest(status);

@@ -20,6 +20,25 @@ void ProxiedRequest::reset() {
     status = 0;
     response_started = false;
     bytes_sent = 0;
+    tries.clear();
+    head_bytes = 0;
+    upstream_seconds = -1;
+    user_agent.clear();
+    referer.clear();
+    request_id.clear();
+}
+
+void ProxiedRequest::startTry(const Upstream& upstream) {
+    try_started = Clock::now();
+    upstream_seconds = -1;
+    if (tries.size() < kMaxTries)
+        tries.push_back({upstream.name(), 0});
+}
+
+void ProxiedRequest::answered(int status) {
+    upstream_seconds = std::chrono::duration<double>(Clock::now() - try_started).count();
+    if (!tries.empty() && tries.back().status == 0)
+        tries.back().status = status;
 }
 
 }  // namespace switchboard

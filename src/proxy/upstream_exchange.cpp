@@ -177,6 +177,7 @@ void UpstreamExchange::tryNextUpstream() {
     }
     Upstream& upstream = *request_.upstream;
     tried_.push_back(&upstream);
+    request_.startTry(upstream);
     attempt_ = upstream.noteAttempt(context.now);
     if (attempt_ == Upstream::Attempt::Trial)
         logDebug(upstreamText(request_) + ": fail_timeout over: one trial request");
@@ -204,8 +205,9 @@ void UpstreamExchange::sendRequest() {
     socket.setInputLimit(kHeadRead);
     const std::string& head = request_.upstream_head;
     if (request_.needs_host) {
-        // An HTTP/1.0 client sent no Host: the upstream gets its own address (the head ends
-        // in an empty line, which the Host line goes before).
+        // An HTTP/1.0 client sent no Host, or the service sends the upstream's
+        // (upstream_host = "upstream"): the upstream gets its own address (the head ends in
+        // an empty line, which the Host line goes before).
         evbuffer_add(socket.output(), head.data(), head.size() - 2);
         std::string host = "Host: " + request_.upstream->name() + "\r\n\r\n";
         socket.send(host.data(), host.size());
@@ -323,7 +325,8 @@ bool UpstreamExchange::startResponse() {
         request_.keep_alive = false;
     response_head_.clear();
     appendClientResponseHead({response_, client_framing_, response_body_.remaining(),
-                              transfer_encoding, request_.keep_alive, request_.head_method},
+                              transfer_encoding, request_.keep_alive, request_.head_method,
+                              request_.request_id},
                              response_head_);
     evbuffer_drain(input, head_length);  // response_'s views are invalid from here on
     // The head goes out with the first part of the body, in one write.
@@ -339,12 +342,14 @@ void UpstreamExchange::recordAnswer(int status) {
         logInfo(upstreamText(request_) + " is back (trial request succeeded)");
     upstream.stats.responses[statusClassIndex(status)].add();
     request_.status = status;
+    request_.answered(status);
 }
 
 void UpstreamExchange::switchProtocols(std::size_t head_length) {
     recordAnswer(101);
     response_head_.clear();
     appendSwitchingProtocolsHead(response_, response_head_);
+    insertRequestId(request_.request_id, response_head_);
     evbuffer_drain(upstream()->input(), head_length);  // response_'s views are invalid now
     evbuffer_add(client_.clientSocket().output(), response_head_.data(), response_head_.size());
     request_.response_started = true;

@@ -45,6 +45,10 @@ struct ProxySettings {
     // Client connections open at once on the proxy port; more are accepted and closed at once.
     std::int64_t max_connections = 10000;
     std::string access_log = "-";
+    // "default", "combined" or "json" (SPEC §13).
+    std::string access_log_format = "default";
+    // X-Request-Id on every request forwarded and its response (SPEC §13).
+    bool request_id = false;
     // Proxy event loops, one thread each (SPEC §9); kWorkersAuto = one per CPU this process may
     // run on (resolvedWorkerCount). Changing it takes a restart.
     std::int64_t workers = 1;
@@ -79,6 +83,8 @@ struct ServiceConfig {
     std::string strategy = "round_robin";
     bool strip_prefix = false;
     std::string hash_key = "client_ip";
+    // The Host the upstream gets: "client" (theirs), "upstream" (its host:port), or a literal.
+    std::string upstream_host = "client";
     std::vector<UpstreamConfig> upstreams;
     std::optional<HealthCheckConfig> health_check;
     bool operator==(const ServiceConfig&) const = default;
@@ -114,6 +120,8 @@ std::optional<std::string> checkRoute(std::string_view route);
 std::optional<std::string> checkHost(std::string_view host);
 std::optional<std::string> checkStrategy(std::string_view strategy);
 std::optional<std::string> checkHashKey(std::string_view hash_key);
+std::optional<std::string> checkUpstreamHost(std::string_view upstream_host);
+std::optional<std::string> checkAccessLogFormat(std::string_view format);
 std::optional<std::string> checkWeight(std::int64_t weight);
 std::optional<std::string> checkListenAddress(std::string_view address);
 // On success, `address` is rewritten to its canonical form.

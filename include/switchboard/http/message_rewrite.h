@@ -34,6 +34,12 @@ struct UpstreamRequestHead {
     std::uint64_t content_length;
     std::string_view upgrade;
     bool tls = false;  // X-Forwarded-Proto: https
+    // Not empty: replaces the client's X-Request-Id (SPEC §13).
+    std::string_view request_id = {};
+    // Not empty: the Host sent instead of the client's (a service's upstream_host literal).
+    // `omit_host`: no Host at all (the caller adds the chosen upstream's).
+    std::string_view host = {};
+    bool omit_host = false;
 };
 
 // The protocols a request asks to switch to (its Upgrade value, every line joined) when it
@@ -53,6 +59,7 @@ struct ClientResponseHead {
     std::string_view transfer_encoding;  // the upstream's value, for Chunked passthrough
     bool keep_alive;
     bool head_request;
+    std::string_view request_id = {};  // not empty: replaces the upstream's X-Request-Id
 };
 void appendClientResponseHead(const ClientResponseHead& head, std::string& out);
 
@@ -60,6 +67,12 @@ void appendClientResponseHead(const ClientResponseHead& head, std::string& out);
 // (Sec-WebSocket-Accept and the like), its Upgrade, and `Connection: upgrade`. What follows
 // on the connection is the new protocol's, not HTTP.
 void appendSwitchingProtocolsHead(const ResponseHead& response, std::string& out);
+
+// SPEC §13: the request's ID, the client's X-Request-Id when it is 1 to 128 visible ASCII
+// characters, else 32 random lowercase hex digits.
+void assignRequestId(const RequestHead& request, std::string& out);
+// Adds `X-Request-Id: id` to a complete message head in `message` (before its empty line).
+void insertRequestId(std::string_view request_id, std::string& message);
 
 // A response switchboard makes itself: JSON body, Content-Length, keep-alive or close.
 // Without `include_body` (HEAD), the head is the same and the body is left out.

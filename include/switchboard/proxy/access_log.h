@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "switchboard/base/libevent.h"
 
@@ -41,14 +42,23 @@ class AccessLogFile {
     std::atomic<bool> enabled_{false};
 };
 
-// One line per proxied request (SPEC §3):
-//   2026-11-25T21:00:00.123Z 127.0.0.1 "GET /apiA?x=1 HTTP/1.1" 200 1234 0.0012 apiA 127.0.0.1:3001
-// time, client address, request line, status, body bytes sent, duration in seconds, service
-// and upstream ("-" when there was none). One per proxy loop: lines are buffered and handed
-// to the AccessLogFile at least once a second, so logging costs no system call (and no lock)
-// per request.
+// One line per proxied request (SPEC §3, §13), in one of three formats:
+//   default:  2026-11-25T21:00:00.123Z 127.0.0.1 "GET /apiA?x=1 HTTP/1.1" 200 1234 0.0012 apiA
+//             127.0.0.1:3001,127.0.0.1:3002 502,200 87 0.0009 -
+//     (time, client, request line, status, body bytes sent, seconds, service: the line before
+//     §13; then the upstreams tried and their statuses, comma-separated, "-" for none, bytes
+//     received, the last upstream's seconds to its answer, the request ID; "-" where none)
+//   combined: Apache/nginx combined, then "upstreams" "statuses", seconds, upstream seconds,
+//     request ID and service
+//   json:     one object per line with every field
+// One per proxy loop: lines are buffered and handed to the AccessLogFile at least once a
+// second, so logging costs no system call (and no lock) per request.
 class AccessLog {
   public:
+    enum class Format { Default, Combined, Json };
+    // "default", "combined", "json" (validated by the config).
+    static Format formatNamed(std::string_view name);
+
     AccessLog(event_base* base, AccessLogFile& file);
     ~AccessLog();
     AccessLog(const AccessLog&) = delete;
@@ -56,6 +66,11 @@ class AccessLog {
 
     bool enabled() const { return file_.enabled(); }
 
+    // One upstream tried for a request, and the status it answered (0: none).
+    struct UpstreamTry {
+        std::string_view upstream;
+        int status;
+    };
     struct Entry {
         std::string_view client;
         std::string_view method;
@@ -63,11 +78,17 @@ class AccessLog {
         int minor_version;
         int status;
         std::uint64_t bytes_sent;
+        std::uint64_t bytes_received;  // the request head and body
         double seconds;
+        double upstream_seconds;  // from the last try's start to its answer; < 0: none
         std::string_view service;
-        std::string_view upstream;
+        const std::vector<UpstreamTry>& tries;
+        std::string_view user_agent;
+        std::string_view referer;
+        std::string_view request_id;  // empty: none
+        bool tls;
     };
-    void write(const Entry& entry);
+    void write(Format format, const Entry& entry);
     void flush();
 
   private:

@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "switchboard/balance/upstream.h"
+#include "switchboard/proxy/access_log.h"
 #include "switchboard/proxy/body_relay.h"
 #include "switchboard/runtime/registry.h"
 
@@ -36,6 +38,21 @@ struct ProxiedRequest {
     int status = 0;
     bool response_started = false;  // a byte of the answer may have gone out
     std::uint64_t bytes_sent = 0;   // body bytes, for the access log
+    // For the access log (SPEC §13): each upstream tried, in order, with its status (at most
+    // kMaxTries kept); the request head's size; the last try's time to its answer.
+    static constexpr std::size_t kMaxTries = 32;
+    std::vector<AccessLog::UpstreamTry> tries;
+    std::uint64_t head_bytes = 0;
+    Clock::time_point try_started;
+    double upstream_seconds = -1;
+    std::string user_agent;
+    std::string referer;
+    std::string request_id;  // X-Request-Id, when [proxy] request_id is on
+
+    // A new try on `upstream` starts now.
+    void startTry(const Upstream& upstream);
+    // The try going on got an answer with `status`.
+    void answered(int status);
 
     // The JSON body of an error that names the request's service.
     std::string serviceError(const char* message) const;

@@ -27,6 +27,7 @@ class JsonDoc {
     double num() const { return node_ && cJSON_IsNumber(node_) ? node_->valuedouble : -1; }
     bool isTrue() const { return node_ && cJSON_IsTrue(node_); }
     bool isBool() const { return node_ && cJSON_IsBool(node_); }
+    bool isNull() const { return node_ && cJSON_IsNull(node_); }
     int size() const { return node_ ? cJSON_GetArraySize(node_) : -1; }
 
   private:

@@ -213,12 +213,13 @@ TEST(ServiceJson, StateShowsRunTimeOfRunningUpstreamsAndFreshOnesAsUp) {
     ServiceConfig candidate = service;
     candidate.upstreams.push_back({"127.0.0.1:3", 1});
     JsonObject state(serviceStateJson(candidate, pool.get()));
-    EXPECT_EQ(state.toString(),
-              R"({"name":"apiA","route":"/apiA","host":"","strategy":"round_robin",)"
-              R"("strip_prefix":false,"hash_key":"client_ip","upstreams":[)"
-              R"({"address":"127.0.0.1:1","weight":1,"state":"up","in_flight":2,"requests":40},)"
-              R"({"address":"127.0.0.1:2","weight":3,"state":"up","in_flight":0,"requests":0},)"
-              R"({"address":"127.0.0.1:3","weight":1,"state":"up","in_flight":0,"requests":0}]})");
+    EXPECT_EQ(
+        state.toString(),
+        R"({"name":"apiA","route":"/apiA","host":"","strategy":"round_robin",)"
+        R"("strip_prefix":false,"hash_key":"client_ip","upstream_host":"client","upstreams":[)"
+        R"({"address":"127.0.0.1:1","weight":1,"state":"up","in_flight":2,"requests":40},)"
+        R"({"address":"127.0.0.1:2","weight":3,"state":"up","in_flight":0,"requests":0},)"
+        R"({"address":"127.0.0.1:3","weight":1,"state":"up","in_flight":0,"requests":0}]})");
 
     pool->upstreams()[1]->draining = true;
     JsonObject draining(serviceStateJson(service, pool.get()));

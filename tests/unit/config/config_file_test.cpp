@@ -304,3 +304,30 @@ TEST(ConfigFile, AnUnterminatedStringGetsAHint) {
     ASSERT_EQ(other.errors.size(), 1u);
     EXPECT_EQ(other.errors[0].message.find("hint"), std::string::npos);
 }
+
+TEST(ConfigFile, OperatorViewKeys) {
+    auto parse = parseConfigText("[proxy]\naccess_log_format = \"json\"\nrequest_id = true\n"
+                                 "[services.a]\nupstream_host = \"upstream\"\n"
+                                 "[services.b]\nupstream_host = \"api.internal:8080\"\n",
+                                 "t.toml");
+    ASSERT_TRUE(parse.config) << parse.errors[0].toString();
+    EXPECT_EQ(parse.config->proxy.access_log_format, "json");
+    EXPECT_TRUE(parse.config->proxy.request_id);
+    EXPECT_EQ(parse.config->services[0].upstream_host, "upstream");
+    EXPECT_EQ(parse.config->services[1].upstream_host, "api.internal:8080");
+    EXPECT_EQ(Config{}.proxy.access_log_format, "default");
+    EXPECT_EQ(makeDefaultService("x").upstream_host, "client");
+    auto again = parseConfigText(renderConfig(*parse.config), "again.toml");
+    ASSERT_TRUE(again.config);
+    EXPECT_EQ(*again.config, *parse.config);
+
+    auto bad = parseConfigText("[proxy]\naccess_log_format = \"xml\"\n"
+                               "[services.a]\nupstream_host = \"a b\"\n",
+                               "t.toml");
+    ASSERT_EQ(bad.errors.size(), 2u);
+    EXPECT_EQ(bad.errors[0].toString(),
+              "t.toml:2:21: unknown access_log_format 'xml': expected \"default\", \"combined\" "
+              "or \"json\"");
+    EXPECT_EQ(bad.errors[1].toString().substr(0, 49),
+              "t.toml:4:17: invalid upstream_host 'a b': expecte");
+}
