@@ -77,22 +77,38 @@ Status checkAddressFree(const std::string& address) {
 
 std::unique_ptr<ConnectionListener> ConnectionListener::attach(event_base* base, evutil_socket_t fd,
                                                                OnAccept on_accept) {
-    std::unique_ptr<ConnectionListener> listener(new ConnectionListener(std::move(on_accept)));
-    // Backlog 0: the socket listens already, with bindListeningSocket's backlog; -1 would make
-    // libevent call listen() again with 128, and a burst of connections past that waits for
-    // SYN retransmits (a second or more) instead of the accept loop.
-    listener->listener_.reset(
-        evconnlistener_new(base, CCallback<&ConnectionListener::accepted>::call, listener.get(),
-                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd));
-    if (!listener->listener_) {
-        ::close(fd);
-        return nullptr;
-    }
+    // The socket listens already, with bindListeningSocket's backlog.
+    std::unique_ptr<ConnectionListener> listener(new ConnectionListener(fd, std::move(on_accept)));
+    evutil_make_socket_nonblocking(fd);
+    listener->event_.reset(event_new(base, fd, EV_READ | EV_PERSIST,
+                                     CCallback<&ConnectionListener::onReadable>::call,
+                                     listener.get()));
+    if (!listener->event_ || event_add(listener->event_.get(), nullptr) != 0)
+        return nullptr;  // the destructor closes the socket
     return listener;
 }
 
-void ConnectionListener::accepted(evconnlistener*, evutil_socket_t fd, sockaddr* address, int) {
-    on_accept_(fd, address);
+ConnectionListener::~ConnectionListener() {
+    event_.reset();
+    ::close(fd_);
+}
+
+void ConnectionListener::onReadable(evutil_socket_t, short) {
+    for (int i = 0; i < kAcceptsPerTurn; ++i) {
+        sockaddr_storage address{};
+        socklen_t length = sizeof address;
+        int client = ::accept4(fd_, reinterpret_cast<sockaddr*>(&address), &length,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (client < 0) {
+            // EAGAIN: none left. A connection that died in the queue (ECONNABORTED) or an
+            // interrupted call: the next one. Out of descriptors (EMFILE): the next turn
+            // tries again, as libevent's listener would.
+            if (errno == ECONNABORTED || errno == EINTR)
+                continue;
+            return;
+        }
+        on_accept_(client, reinterpret_cast<const sockaddr*>(&address));
+    }
 }
 
 Result<std::vector<std::string>>

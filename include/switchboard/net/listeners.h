@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <event2/listener.h>
 #include <event2/util.h>
 
 #include <functional>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "switchboard/base/c_handle.h"
+#include "switchboard/base/libevent.h"
 
 #include "switchboard/base/result.h"
 
@@ -27,28 +27,41 @@ Result<evutil_socket_t> bindListeningSocket(const std::string& address, bool reu
 // process of the same user.
 Status checkAddressFree(const std::string& address);
 
-// What a protocol layer made of one listening socket (an evconnlistener, an evhttp bound
+// What a protocol layer made of one listening socket (a ConnectionListener, an evhttp bound
 // socket). Destroying it stops accepting and closes the socket.
 class AcceptingSocket {
   public:
     virtual ~AcceptingSocket() = default;
 };
 
-// A listening socket whose accepted connections go to `on_accept(fd, peer address)`.
+// A listening socket whose accepted connections go to `on_accept(fd, peer address)`, the
+// descriptors non-blocking and close-on-exec.
+//
+// At most kAcceptsPerTurn connections are accepted per turn of the loop (libevent's
+// evconnlistener accepts until the queue is empty): under a storm of new connections, the
+// ones already accepted (a TLS handshake half done, a request waiting) get their turn
+// between accepts instead of waiting behind every newcomer, as nginx does with
+// `multi_accept off`. The event is level-triggered, so what is left is accepted next turn.
 class ConnectionListener : public AcceptingSocket {
   public:
     using OnAccept = std::function<void(evutil_socket_t, const sockaddr*)>;
+    static constexpr int kAcceptsPerTurn = 1;
 
     // Takes the socket: null (and the socket closed) when libevent cannot take it.
     static std::unique_ptr<ConnectionListener> attach(event_base* base, evutil_socket_t fd,
                                                       OnAccept on_accept);
+    ~ConnectionListener() override;
+    ConnectionListener(const ConnectionListener&) = delete;
+    ConnectionListener& operator=(const ConnectionListener&) = delete;
 
   private:
-    explicit ConnectionListener(OnAccept on_accept) : on_accept_(std::move(on_accept)) {}
-    void accepted(evconnlistener* listener, evutil_socket_t fd, sockaddr* address, int length);
+    ConnectionListener(evutil_socket_t fd, OnAccept on_accept)
+        : fd_(fd), on_accept_(std::move(on_accept)) {}
+    void onReadable(evutil_socket_t, short);
 
+    evutil_socket_t fd_;
     OnAccept on_accept_;
-    std::unique_ptr<evconnlistener, CFree<evconnlistener_free>> listener_;
+    EventPtr event_;
 };
 
 // The bound addresses of one listener (proxy or admin) and how to hand a socket to the
