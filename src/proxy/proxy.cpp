@@ -58,7 +58,7 @@ void Proxy::accept(evutil_socket_t fd, const sockaddr* address, bool tls) {
         refuseConnection(fd);
         return;
     }
-    evutil_make_socket_nonblocking(fd);
+    // ConnectionListener accepted it non-blocking already.
     TlsSession session;
     if (tls) {
         // The server never binds a TLS listener before its certificates are published.
