@@ -255,7 +255,7 @@ Status Server::commit(const Config& candidate, const std::string& summary) {
     Status saved = store_.save(registry_.config(), candidate);
     if (!saved) {
         stats_.saves_failed.add();
-        logWarn(summary + ": refused: " + saved.error().message);
+        logWarn(summary + ": refused: " + saved.error().describe());
         return saved;
     }
     stats_.saves_ok.add();

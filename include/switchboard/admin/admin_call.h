@@ -11,6 +11,7 @@
 
 #include "switchboard/admin/route_table.h"
 #include "switchboard/base/json.h"
+#include "switchboard/base/result.h"
 
 namespace switchboard {
 
@@ -30,6 +31,8 @@ class AdminReply {
     void json(int status, JsonPtr value) { json(status, JsonObject(std::move(value)).toString()); }
     // {"error": message}, with "field" when one is named.
     void error(int status, std::string_view message, std::string_view field = "");
+    // An Error with the status of its kind: {"error": message}, with "reason" when it has one.
+    void error(const Error& error);
 
   private:
     evhttp_request* request_;
@@ -50,8 +53,11 @@ struct AdminCall {
     bool dry_run = false;
 
     bool isMutating() const {
-        return method == EVHTTP_REQ_POST || method == EVHTTP_REQ_PUT || method == EVHTTP_REQ_DELETE;
+        return method == EVHTTP_REQ_POST || method == EVHTTP_REQ_PUT ||
+               method == EVHTTP_REQ_DELETE || method == EVHTTP_REQ_PATCH;
     }
+    // The request's If-Match header, when it has one.
+    std::optional<std::string_view> ifMatch() const;
     // The parameters of the route that took the call; only for a route that has them.
     const std::string& service() const {
         assert(parameters.service);
