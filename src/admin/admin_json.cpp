@@ -204,6 +204,25 @@ void readHealthCheck(ObjectReader& reader, const cJSON* node, ServiceConfig& ser
     service.health_check = check;
 }
 
+// The members of an upstream's settings in a POST or PATCH body, each optional.
+std::map<std::string, ObjectReader::Handler, std::less<>>
+upstreamPatchHandlers(ObjectReader& reader, UpstreamPatch& patch) {
+    return {
+        {"weight",
+         [&](const cJSON* n) {
+             std::int64_t weight = 1;
+             reader.weight(n, "weight", weight);
+             patch.weight = weight;
+         }},
+        {"admin_state",
+         [&](const cJSON* n) {
+             AdminState state = AdminState::Active;
+             reader.adminState(n, "admin_state", state);
+             patch.admin_state = state;
+         }},
+    };
+}
+
 }  // namespace
 
 JsonInput<JsonPtr> parseJsonObject(std::string_view body) {
@@ -272,26 +291,12 @@ JsonInput<UpstreamRequest> parseUpstreamJson(const cJSON* body) {
     UpstreamRequest request;
     bool has_address = false;
     ObjectReader reader;
-    reader.read(body, "",
-                {
-                    {"address",
-                     [&](const cJSON* n) {
-                         has_address = true;
-                         reader.address(n, "address", request.address);
-                     }},
-                    {"weight",
-                     [&](const cJSON* n) {
-                         std::int64_t weight = 1;
-                         reader.weight(n, "weight", weight);
-                         request.weight = weight;
-                     }},
-                    {"admin_state",
-                     [&](const cJSON* n) {
-                         AdminState state = AdminState::Active;
-                         reader.adminState(n, "admin_state", state);
-                         request.admin_state = state;
-                     }},
-                });
+    auto handlers = upstreamPatchHandlers(reader, request);
+    handlers["address"] = [&](const cJSON* n) {
+        has_address = true;
+        reader.address(n, "address", request.address);
+    };
+    reader.read(body, "", handlers);
     if (!reader.failed() && !has_address)
         reader.fail("address", "address is required: {\"address\": \"host:port\", \"weight\": N}");
     if (reader.failed())
@@ -304,21 +309,7 @@ JsonInput<UpstreamRequest> parseUpstreamJson(const cJSON* body) {
 JsonInput<UpstreamPatch> parseUpstreamPatchJson(const cJSON* body) {
     UpstreamPatch patch;
     ObjectReader reader;
-    reader.read(body, "",
-                {
-                    {"weight",
-                     [&](const cJSON* n) {
-                         std::int64_t weight = 1;
-                         reader.weight(n, "weight", weight);
-                         patch.weight = weight;
-                     }},
-                    {"admin_state",
-                     [&](const cJSON* n) {
-                         AdminState state = AdminState::Active;
-                         reader.adminState(n, "admin_state", state);
-                         patch.admin_state = state;
-                     }},
-                });
+    reader.read(body, "", upstreamPatchHandlers(reader, patch));
     if (reader.failed())
         return fieldError<UpstreamPatch>(reader.field(), reader.error());
     JsonInput<UpstreamPatch> input;

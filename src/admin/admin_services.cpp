@@ -42,18 +42,16 @@ void AdminApi::getService(AdminCall& call) {
 
 void AdminApi::putService(AdminCall& call) {
     const std::string& name = call.service();
-    auto body = call.jsonBody();
-    if (!body)
-        return;
-    auto service = parseServiceJson(name, body->get());
+    auto service =
+        call.bodyAs([&](const cJSON* body) { return parseServiceJson(name, body); });
     if (!service)
-        return call.reply.error(400, service.error, service.field);
+        return;
     Change change{name, registry_.config()};
     if (ServiceConfig* existing = change.candidate.findService(name)) {
-        *existing = std::move(*service.value);
+        *existing = std::move(*service);
         change.status = 200;
     } else {
-        change.candidate.addService(std::move(*service.value));
+        change.candidate.addService(std::move(*service));
         change.status = 201;
     }
     applyChange(call, std::move(change));
@@ -74,46 +72,38 @@ void AdminApi::deleteService(AdminCall& call) {
 
 void AdminApi::postUpstream(AdminCall& call) {
     const std::string& name = call.service();
-    auto body = call.jsonBody();
-    if (!body)
-        return;
-    auto request = parseUpstreamJson(body->get());
+    auto request = call.bodyAs(parseUpstreamJson);
     if (!request)
-        return call.reply.error(400, request.error, request.field);
+        return;
     Change change{name, registry_.config()};
     ServiceConfig* service = change.candidate.findService(name);
     if (!service)
         return call.reply.error(404, "unknown service '" + name + "'");
     auto& upstreams = service->upstreams;
     auto existing = std::find_if(upstreams.begin(), upstreams.end(), [&](const UpstreamConfig& u) {
-        return u.address == request.value->address;
+        return u.address == request->address;
     });
-    // An address already there keeps what the body leaves out.
-    UpstreamPatch patch{request.value->weight, request.value->admin_state};
     if (existing != upstreams.end()) {
         change.status = 200;
     } else {
-        existing = upstreams.insert(upstreams.end(), UpstreamConfig{request.value->address});
+        existing = upstreams.insert(upstreams.end(), UpstreamConfig{request->address});
         change.status = 201;
     }
-    patch.applyTo(*existing);
+    request->applyTo(*existing);  // an address already there keeps what the body leaves out
     applyChange(call, std::move(change));
 }
 
 // PATCH /services/<service>/upstreams/<address> (SPEC §11): weight and admin_state of one
 // upstream.
 void AdminApi::patchUpstream(AdminCall& call) {
-    auto body = call.jsonBody();
-    if (!body)
-        return;
-    auto patch = parseUpstreamPatchJson(body->get());
+    auto patch = call.bodyAs(parseUpstreamPatchJson);
     if (!patch)
-        return call.reply.error(400, patch.error, patch.field);
+        return;
     Change change{call.service(), registry_.config()};
     UpstreamConfig* upstream = findUpstreamOf(call, change);
     if (!upstream)
         return;
-    patch.value->applyTo(*upstream);
+    patch->applyTo(*upstream);
     applyChange(call, std::move(change));
 }
 

@@ -60,6 +60,19 @@ class OperatorControls : public AdminTest {
         ASSERT_TRUE(switchboard->waitForLog("started with"));
     }
 
+    // The canary's line in the file says `state`, with its comment; after a restart on that
+    // file the canary is still in it and takes no request.
+    void restartInState(const std::string& state) {
+        EXPECT_NE(file().find("    { address = \"" + two.address() +
+                              "\", weight = 1000, admin_state = \"" + state +
+                              "\" },  # the canary\n"),
+                  std::string::npos)
+            << file();
+        restart();
+        EXPECT_EQ(upstreamState(1)["admin_state"].str(), state);
+        EXPECT_EQ(split(50), "one:50 two:0");
+    }
+
     // The names of the upstreams that answered `count` requests, as "one:N two:M".
     std::string split(int count) {
         int from_one = 0, from_two = 0, other = 0;
@@ -114,13 +127,7 @@ TEST_F(OperatorControls, DrainFinishesInFlightTakesNoNewRequestsAndKeepsHealthCh
     EXPECT_EQ(metricValue(metrics, "switchboard_upstream_admin_state" + labels + "\"active\"}"), 0);
 
     // In the file, on the canary's line with its comment; and so across a restart.
-    EXPECT_NE(file().find("    { address = \"" + two.address() +
-                          "\", weight = 1000, admin_state = \"drain\" },  # the canary\n"),
-              std::string::npos)
-        << file();
-    restart();
-    EXPECT_EQ(upstreamState(1)["admin_state"].str(), "drain");
-    EXPECT_EQ(split(50), "one:50 two:0");
+    restartInState("drain");
     checks = healthChecks(two);
     EXPECT_TRUE(eventually([&] { return healthChecks(two) >= checks + 2; }));
 
@@ -154,13 +161,7 @@ TEST_F(OperatorControls, MaintTakesNoRequestsAndNoHealthChecks) {
     EXPECT_EQ(healthChecks(two), checks);
     EXPECT_GE(healthChecks(one), one_checks + 3);  // the other one is still checked
 
-    EXPECT_NE(file().find("    { address = \"" + two.address() +
-                          "\", weight = 1000, admin_state = \"maint\" },  # the canary\n"),
-              std::string::npos)
-        << file();
-    restart();
-    EXPECT_EQ(upstreamState(1)["admin_state"].str(), "maint");
-    EXPECT_EQ(split(50), "one:50 two:0");
+    restartInState("maint");
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     EXPECT_EQ(healthChecks(two), checks);
     auto metrics = admin("GET", "/metrics").body;

@@ -69,6 +69,19 @@ struct AdminCall {
     }
     // The body as a JSON object; answers 400 itself when it is not one.
     std::optional<JsonPtr> jsonBody();
+    // The body as `parse` (cJSON object -> JsonInput<T>, admin_json.h) reads it; answers 400
+    // itself, naming the field, when the body is not a JSON object or `parse` refuses it.
+    template <typename Parse> auto bodyAs(Parse&& parse) -> decltype(parse(nullptr).value) {
+        auto body = jsonBody();
+        if (!body)
+            return std::nullopt;
+        auto input = parse(body->get());
+        if (!input) {
+            reply.error(400, input.error, input.field);
+            return std::nullopt;
+        }
+        return std::move(input.value);
+    }
 };
 
 // The request path split at '/', each segment percent-decoded; empty segments are skipped.

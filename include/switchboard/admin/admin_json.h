@@ -42,15 +42,6 @@ JsonInput<JsonPtr> parseJsonObject(std::string_view body);
 // valid already.
 JsonInput<ServiceConfig> parseServiceJson(const std::string& name, const cJSON* body);
 
-// POST /services/<name>/upstreams: {"address": "h:p", "weight": N, "admin_state": "drain"};
-// weight and admin_state are optional.
-struct UpstreamRequest {
-    std::string address;  // canonical
-    std::optional<std::int64_t> weight;
-    std::optional<AdminState> admin_state;
-};
-JsonInput<UpstreamRequest> parseUpstreamJson(const cJSON* body);
-
 // PATCH /services/<name>/upstreams/<address> (SPEC §11): {"weight": N, "admin_state": "drain"},
 // each optional; anything else is an error. An empty object changes nothing.
 struct UpstreamPatch {
@@ -61,6 +52,14 @@ struct UpstreamPatch {
     void applyTo(UpstreamConfig& upstream) const;
 };
 JsonInput<UpstreamPatch> parseUpstreamPatchJson(const cJSON* body);
+
+// POST /services/<name>/upstreams: {"address": "h:p", "weight": N, "admin_state": "drain"};
+// weight and admin_state are optional: for an address already there, what the body leaves out
+// stays as it is.
+struct UpstreamRequest : UpstreamPatch {
+    std::string address;  // canonical
+};
+JsonInput<UpstreamRequest> parseUpstreamJson(const cJSON* body);
 
 // The service's configuration, mirroring the TOML table (for the change journal):
 // name, route, host, strategy, strip_prefix, hash_key, upstreams [{address, weight}],
