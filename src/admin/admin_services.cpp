@@ -42,8 +42,7 @@ void AdminApi::getService(AdminCall& call) {
 
 void AdminApi::putService(AdminCall& call) {
     const std::string& name = call.service();
-    auto service =
-        call.bodyAs([&](const cJSON* body) { return parseServiceJson(name, body); });
+    auto service = call.bodyAs([&](const cJSON* body) { return parseServiceJson(name, body); });
     if (!service)
         return;
     Change change{name, registry_.config()};

@@ -370,8 +370,7 @@ class ConfigReader {
                                }},
                               {"admin_state",
                                [&](const toml::node& n) {
-                                   readAdminState(n, what + "[].admin_state",
-                                                  upstream.admin_state);
+                                   readAdminState(n, what + "[].admin_state", upstream.admin_state);
                                }},
                           });
                 if (!address_node) {

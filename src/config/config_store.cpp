@@ -56,7 +56,8 @@ Status ConfigStore::checkUnchangedOnDisk() const {
     std::ostringstream on_disk;
     on_disk << in.rdbuf();
     if (on_disk.str() != known_text_)
-        return conflict(kChangedOnDisk, "its contents differ from what switchboard last loaded or wrote");
+        return conflict(kChangedOnDisk,
+                        "its contents differ from what switchboard last loaded or wrote");
     return Ok{};
 }
 

@@ -39,9 +39,7 @@ class Upstream {
 
     // The operator's admin_state (SPEC §11), set by the main loop from the configuration.
     AdminState adminState() const { return admin_state_.load(std::memory_order_relaxed); }
-    void setAdminState(AdminState state) {
-        admin_state_.store(state, std::memory_order_relaxed);
-    }
+    void setAdminState(AdminState state) { admin_state_.store(state, std::memory_order_relaxed); }
 
     // Usable for a new request: not removed (draining), admin_state `active`, and healthy.
     // Every strategy goes through this, so a drained or maintained upstream is skipped exactly

@@ -25,7 +25,9 @@ struct Error {
     std::string reason;
 
     // The message with the reason in parentheses, for logs and the change journal.
-    std::string describe() const { return reason.empty() ? message : message + " (" + reason + ")"; }
+    std::string describe() const {
+        return reason.empty() ? message : message + " (" + reason + ")";
+    }
 };
 
 // A value or an Error. Errors that can happen (bad input, network, disk) travel as values;

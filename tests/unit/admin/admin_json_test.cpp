@@ -290,7 +290,8 @@ TEST(AdminJson, BodiesWithUpstreamObjectsTakeAdminState) {
     ASSERT_TRUE(service) << service.error;
     EXPECT_EQ(service.value->upstreams[0].admin_state, AdminState::Drain);
     EXPECT_EQ(service.value->upstreams[1].admin_state, AdminState::Active);
-    auto bad = parseJsonObject(R"({"upstreams": [{"address": "127.0.0.1:1", "admin_state": "x"}]})");
+    auto bad =
+        parseJsonObject(R"({"upstreams": [{"address": "127.0.0.1:1", "admin_state": "x"}]})");
     auto refused = parseServiceJson("apiA", bad.value->get());
     EXPECT_FALSE(refused);
     EXPECT_EQ(refused.field, "upstreams[0].admin_state");

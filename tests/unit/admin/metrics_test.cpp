@@ -148,13 +148,14 @@ TEST(RenderMetrics, AdminStateOfEachUpstream) {
     pool->upstreams()[0]->setAdminState(AdminState::Drain);
     pool->upstreams()[1]->setAdminState(AdminState::Maint);
     std::string text = renderMetrics(registry, ServerStats{});
-    for (const char* line : {
-             R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:1",state="active"} 0)",
-             R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:1",state="drain"} 1)",
-             R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:1",state="maint"} 0)",
-             R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:2",state="maint"} 1)",
-             R"(switchboard_upstream_up{service="apiA",upstream="127.0.0.1:1"} 0)",
-             R"(switchboard_upstream_up{service="apiA",upstream="127.0.0.1:2"} 0)",
-         })
+    for (
+        const char* line : {
+            R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:1",state="active"} 0)",
+            R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:1",state="drain"} 1)",
+            R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:1",state="maint"} 0)",
+            R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:2",state="maint"} 1)",
+            R"(switchboard_upstream_up{service="apiA",upstream="127.0.0.1:1"} 0)",
+            R"(switchboard_upstream_up{service="apiA",upstream="127.0.0.1:2"} 0)",
+        })
         EXPECT_TRUE(hasLine(text, line)) << line << "\n" << text;
 }

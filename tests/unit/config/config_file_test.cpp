@@ -305,8 +305,7 @@ TEST(ConfigFile, AdminStateIsReadFromAnInlineTableAndRendersBack) {
     EXPECT_EQ(upstreams[3].admin_state, AdminState::Active);
 
     std::string text = renderConfig(*parse.config);
-    EXPECT_NE(text.find(R"({ address = "127.0.0.1:2", admin_state = "drain" })"),
-              std::string::npos)
+    EXPECT_NE(text.find(R"({ address = "127.0.0.1:2", admin_state = "drain" })"), std::string::npos)
         << text;
     EXPECT_NE(text.find(R"({ address = "127.0.0.1:3", weight = 4, admin_state = "maint" })"),
               std::string::npos)
@@ -327,11 +326,9 @@ TEST(ConfigFile, AdminStateOtherThanTheThreeIsAnErrorAtTheValue) {
               "bad.toml:2:55: invalid admin_state 'down': must be \"active\", \"drain\" or "
               "\"maint\"");
     auto wrong_type = parseConfigText(
-        "[services.a]\nupstreams = [{ address = \"127.0.0.1:2\", admin_state = 1 }]\n",
-        "bad.toml");
+        "[services.a]\nupstreams = [{ address = \"127.0.0.1:2\", admin_state = 1 }]\n", "bad.toml");
     ASSERT_FALSE(wrong_type.config);
     EXPECT_EQ(wrong_type.errors[0].line, 2);
     EXPECT_EQ(wrong_type.errors[0].column, 55);
-    EXPECT_NE(wrong_type.errors[0].message.find("admin_state must be a string"),
-              std::string::npos);
+    EXPECT_NE(wrong_type.errors[0].message.find("admin_state must be a string"), std::string::npos);
 }
