@@ -70,10 +70,25 @@ void AdminReply::error(int status, std::string_view message, std::string_view fi
     json(status, object.toString());
 }
 
+void AdminReply::error(const Error& error) {
+    JsonObject object;
+    object.add("error", error.message);
+    if (!error.reason.empty())
+        object.add("reason", error.reason);
+    json(httpStatusFor(error.kind), object.toString());
+}
+
 AdminCall::AdminCall(evhttp_request* r)
     : request(r), reply(r), method(evhttp_request_get_command(r)), peer(peerAddress(r)) {
     const char* uri = evhttp_request_get_uri(r);
     text = std::string(methodName(method)) + " " + (uri ? uri : "");
+}
+
+std::optional<std::string_view> AdminCall::ifMatch() const {
+    const char* value = evhttp_find_header(evhttp_request_get_input_headers(request), "If-Match");
+    if (!value)
+        return std::nullopt;
+    return std::string_view(value);
 }
 
 std::optional<JsonPtr> AdminCall::jsonBody() {

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "switchboard/admin/admin_json.h"
 
+#include "switchboard/balance/consistent_hash.h"
+#include "switchboard/config/config_file.h"
+
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <set>
@@ -102,6 +106,13 @@ class ObjectReader {
         out = *value;
     }
 
+    void adminState(const cJSON* node, const std::string& field, AdminState& out) {
+        if (!cJSON_IsString(node))
+            return fail(field, field + " must be a string: \"active\", \"drain\" or \"maint\"");
+        if (auto problem = parseAdminState(node->valuestring, out))
+            return fail(field, field + ": " + *problem);
+    }
+
     void address(const cJSON* node, const std::string& field, std::string& out) {
         if (!cJSON_IsString(node))
             return fail(field, field + " must be a string \"host:port\"");
@@ -135,6 +146,10 @@ void readUpstreams(ObjectReader& reader, const cJSON* node, ServiceConfig& servi
                      }},
                     {"weight",
                      [&](const cJSON* n) { reader.weight(n, field + ".weight", upstream.weight); }},
+                    {"admin_state",
+                     [&](const cJSON* n) {
+                         reader.adminState(n, field + ".admin_state", upstream.admin_state);
+                     }},
                 });
             if (!reader.failed() && !has_address)
                 reader.fail(field + ".address", field + " needs an address");
@@ -187,6 +202,25 @@ void readHealthCheck(ObjectReader& reader, const cJSON* node, ServiceConfig& ser
                      }},
                 });
     service.health_check = check;
+}
+
+// The members of an upstream's settings in a POST or PATCH body, each optional.
+std::map<std::string, ObjectReader::Handler, std::less<>>
+upstreamPatchHandlers(ObjectReader& reader, UpstreamPatch& patch) {
+    return {
+        {"weight",
+         [&](const cJSON* n) {
+             std::int64_t weight = 1;
+             reader.weight(n, "weight", weight);
+             patch.weight = weight;
+         }},
+        {"admin_state",
+         [&](const cJSON* n) {
+             AdminState state = AdminState::Active;
+             reader.adminState(n, "admin_state", state);
+             patch.admin_state = state;
+         }},
+    };
 }
 
 }  // namespace
@@ -261,20 +295,12 @@ JsonInput<UpstreamRequest> parseUpstreamJson(const cJSON* body) {
     UpstreamRequest request;
     bool has_address = false;
     ObjectReader reader;
-    reader.read(body, "",
-                {
-                    {"address",
-                     [&](const cJSON* n) {
-                         has_address = true;
-                         reader.address(n, "address", request.address);
-                     }},
-                    {"weight",
-                     [&](const cJSON* n) {
-                         std::int64_t weight = 1;
-                         reader.weight(n, "weight", weight);
-                         request.weight = weight;
-                     }},
-                });
+    auto handlers = upstreamPatchHandlers(reader, request);
+    handlers["address"] = [&](const cJSON* n) {
+        has_address = true;
+        reader.address(n, "address", request.address);
+    };
+    reader.read(body, "", handlers);
     if (!reader.failed() && !has_address)
         reader.fail("address", "address is required: {\"address\": \"host:port\", \"weight\": N}");
     if (reader.failed())
@@ -282,6 +308,24 @@ JsonInput<UpstreamRequest> parseUpstreamJson(const cJSON* body) {
     JsonInput<UpstreamRequest> input;
     input.value = std::move(request);
     return input;
+}
+
+JsonInput<UpstreamPatch> parseUpstreamPatchJson(const cJSON* body) {
+    UpstreamPatch patch;
+    ObjectReader reader;
+    reader.read(body, "", upstreamPatchHandlers(reader, patch));
+    if (reader.failed())
+        return fieldError<UpstreamPatch>(reader.field(), reader.error());
+    JsonInput<UpstreamPatch> input;
+    input.value = patch;
+    return input;
+}
+
+void UpstreamPatch::applyTo(UpstreamConfig& upstream) const {
+    if (weight)
+        upstream.weight = *weight;
+    if (admin_state)
+        upstream.admin_state = *admin_state;
 }
 
 namespace {
@@ -313,9 +357,11 @@ JsonObject serviceConfigObject(const ServiceConfig& service) {
 JsonPtr serviceConfigJson(const ServiceConfig& service) {
     auto upstreams = makeJsonArray();
     for (const auto& upstream : service.upstreams)
-        appendToArray(
-            upstreams.get(),
-            JsonObject().add("address", upstream.address).add("weight", upstream.weight).release());
+        appendToArray(upstreams.get(), JsonObject()
+                                           .add("address", upstream.address)
+                                           .add("weight", upstream.weight)
+                                           .add("admin_state", adminStateName(upstream.admin_state))
+                                           .release());
     return serviceConfigObject(service).add("upstreams", std::move(upstreams)).release();
 }
 
@@ -328,7 +374,41 @@ std::string serviceConfigText(const ServiceConfig* service) {
 const char* upstreamStateName(const Upstream& upstream, Clock::time_point now) {
     if (upstream.draining)
         return "draining";
-    return upstream.isUsable(now) ? "up" : "down";
+    return upstream.isHealthy(now) ? "up" : "down";
+}
+
+std::string serviceEtag(const ServiceConfig& service) {
+    return etagOf(serviceConfigText(&service));
+}
+
+std::string configEtag(const Config& config) {
+    return etagOf(renderConfig(config));
+}
+
+std::string etagOf(std::string_view canonical_text) {
+    char text[19];
+    std::snprintf(text, sizeof text, "\"%016llx\"",
+                  static_cast<unsigned long long>(hashKey(canonical_text)));
+    return text;
+}
+
+bool ifMatchHolds(std::string_view if_match, const std::string* etag) {
+    auto trimmed = [](std::string_view text) {
+        auto first = text.find_first_not_of(" \t");
+        if (first == std::string_view::npos)
+            return std::string_view();
+        auto last = text.find_last_not_of(" \t");
+        return text.substr(first, last - first + 1);
+    };
+    while (!if_match.empty()) {
+        auto comma = if_match.find(',');
+        std::string_view tag = trimmed(if_match.substr(0, comma));
+        if_match.remove_prefix(comma == std::string_view::npos ? if_match.size() : comma + 1);
+        // Strong comparison (RFC 9110 §13.1.1): a weak tag (W/"...") never matches.
+        if (etag && (tag == "*" || tag == *etag))
+            return true;
+    }
+    return false;
 }
 
 JsonPtr serviceStateJson(const ServiceConfig& service, const ServicePool* runtime,
@@ -342,12 +422,12 @@ JsonPtr serviceStateJson(const ServiceConfig& service, const ServicePool* runtim
                     running = candidate.get();
         JsonObject object;
         object.add("address", upstream.address).add("weight", upstream.weight);
+        object.add("state", running ? upstreamStateName(*running, now) : "up")
+            .add("admin_state", adminStateName(upstream.admin_state));
         if (running)
-            object.add("state", upstreamStateName(*running, now))
-                .add("in_flight", running->in_flight)
-                .add("requests", running->requests);
+            object.add("in_flight", running->in_flight).add("requests", running->requests);
         else
-            object.add("state", "up").add("in_flight", 0).add("requests", std::uint64_t{0});
+            object.add("in_flight", 0).add("requests", std::uint64_t{0});
         appendToArray(upstreams.get(), object.release());
     }
     return serviceConfigObject(service).add("upstreams", std::move(upstreams)).release();

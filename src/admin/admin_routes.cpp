@@ -15,6 +15,7 @@ std::span<const Route<AdminApi::Handler>> AdminApi::routes() {
         {EVHTTP_REQ_DELETE, "/services/{service}", &AdminApi::deleteService},
         {EVHTTP_REQ_POST, "/services/{service}/upstreams", &AdminApi::postUpstream},
         {EVHTTP_REQ_DELETE, "/services/{service}/upstreams/{address}", &AdminApi::deleteUpstream},
+        {EVHTTP_REQ_PATCH, "/services/{service}/upstreams/{address}", &AdminApi::patchUpstream},
         // The seed calls, kept exactly: add creates the service, remove is the REST
         // DELETE's twin, and any other path under them is answered with their usage.
         {EVHTTP_REQ_POST, "/add_upstream/{service}/{address}", &AdminApi::addUpstreamSeed},

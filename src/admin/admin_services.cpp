@@ -27,6 +27,7 @@ void AdminApi::getServices(AdminCall& call) {
     auto services = makeJsonArray();
     for (const auto& pool : registry_.services())
         appendToArray(services.get(), serviceStateJson(pool->config(), pool.get()));
+    call.reply.header("ETag", configEtag(registry_.config()));
     call.reply.json(200, JsonObject().add("services", std::move(services)).release());
 }
 
@@ -35,23 +36,21 @@ void AdminApi::getService(AdminCall& call) {
     auto pool = registry_.find(name);
     if (!pool)
         return call.reply.error(404, "unknown service '" + name + "'");
+    call.reply.header("ETag", serviceEtag(pool->config()));
     call.reply.json(200, serviceStateJson(pool->config(), pool.get()));
 }
 
 void AdminApi::putService(AdminCall& call) {
     const std::string& name = call.service();
-    auto body = call.jsonBody();
-    if (!body)
-        return;
-    auto service = parseServiceJson(name, body->get());
+    auto service = call.bodyAs([&](const cJSON* body) { return parseServiceJson(name, body); });
     if (!service)
-        return call.reply.error(400, service.error, service.field);
+        return;
     Change change{name, registry_.config()};
     if (ServiceConfig* existing = change.candidate.findService(name)) {
-        *existing = std::move(*service.value);
+        *existing = std::move(*service);
         change.status = 200;
     } else {
-        change.candidate.addService(std::move(*service.value));
+        change.candidate.addService(std::move(*service));
         change.status = 201;
     }
     applyChange(call, std::move(change));
@@ -72,46 +71,68 @@ void AdminApi::deleteService(AdminCall& call) {
 
 void AdminApi::postUpstream(AdminCall& call) {
     const std::string& name = call.service();
-    auto body = call.jsonBody();
-    if (!body)
-        return;
-    auto request = parseUpstreamJson(body->get());
+    auto request = call.bodyAs(parseUpstreamJson);
     if (!request)
-        return call.reply.error(400, request.error, request.field);
+        return;
     Change change{name, registry_.config()};
     ServiceConfig* service = change.candidate.findService(name);
     if (!service)
         return call.reply.error(404, "unknown service '" + name + "'");
     auto& upstreams = service->upstreams;
     auto existing = std::find_if(upstreams.begin(), upstreams.end(), [&](const UpstreamConfig& u) {
-        return u.address == request.value->address;
+        return u.address == request->address;
     });
     if (existing != upstreams.end()) {
-        if (request.value->weight)
-            existing->weight = *request.value->weight;
         change.status = 200;
     } else {
-        service->upstreams.push_back({request.value->address, request.value->weight.value_or(1)});
+        existing = upstreams.insert(upstreams.end(), UpstreamConfig{request->address});
         change.status = 201;
     }
+    request->applyTo(*existing);  // an address already there keeps what the body leaves out
     applyChange(call, std::move(change));
+}
+
+// PATCH /services/<service>/upstreams/<address> (SPEC §11): weight and admin_state of one
+// upstream.
+void AdminApi::patchUpstream(AdminCall& call) {
+    auto patch = call.bodyAs(parseUpstreamPatchJson);
+    if (!patch)
+        return;
+    Change change{call.service(), registry_.config()};
+    UpstreamConfig* upstream = findUpstreamOf(call, change);
+    if (!upstream)
+        return;
+    patch->applyTo(*upstream);
+    applyChange(call, std::move(change));
+}
+
+UpstreamConfig* AdminApi::findUpstreamOf(AdminCall& call, Change& change) {
+    const std::string& name = call.service();
+    const std::string& address = call.address();
+    ServiceConfig* service = change.candidate.findService(name);
+    if (!service) {
+        call.reply.error(404, "unknown service '" + name + "'");
+        return nullptr;
+    }
+    auto& upstreams = service->upstreams;
+    auto found = std::find_if(upstreams.begin(), upstreams.end(),
+                              [&](const UpstreamConfig& u) { return u.address == address; });
+    if (found == upstreams.end()) {
+        call.reply.error(404, "service '" + name + "' has no upstream '" + address + "'");
+        return nullptr;
+    }
+    return &*found;
 }
 
 // DELETE /services/<service>/upstreams/<address>, and the seed call
 // POST /remove_upstream/<service>/<address>.
 void AdminApi::deleteUpstream(AdminCall& call) {
-    const std::string& name = call.service();
-    const std::string& address = call.address();
-    Change change{name, registry_.config()};
-    ServiceConfig* service = change.candidate.findService(name);
-    if (!service)
-        return call.reply.error(404, "unknown service '" + name + "'");
-    auto& upstreams = service->upstreams;
-    auto found = std::find_if(upstreams.begin(), upstreams.end(),
-                              [&](const UpstreamConfig& u) { return u.address == address; });
-    if (found == upstreams.end())
-        return call.reply.error(404, "service '" + name + "' has no upstream '" + address + "'");
-    upstreams.erase(found);
+    Change change{call.service(), registry_.config()};
+    UpstreamConfig* upstream = findUpstreamOf(call, change);
+    if (!upstream)
+        return;
+    auto& upstreams = change.candidate.findService(change.service)->upstreams;
+    upstreams.erase(upstreams.begin() + (upstream - upstreams.data()));
     applyChange(call, std::move(change));
 }
 
@@ -142,6 +163,17 @@ void AdminApi::applyChange(AdminCall& call, Change change) {
         for (const auto& problem : checkCrossReferences(change.candidate))
             return call.reply.error(400, problem.message);
     }
+    if (auto if_match = call.ifMatch()) {
+        const ServiceConfig* current = running.findService(change.service);
+        std::optional<std::string> etag;
+        if (current)
+            etag = serviceEtag(*current);
+        if (!ifMatchHolds(*if_match, etag ? &*etag : nullptr)) {
+            if (etag)
+                call.reply.header("ETag", *etag);
+            return call.reply.error(412, "precondition failed");
+        }
+    }
 
     // Copies: `running` is replaced by the commit.
     std::optional<ServiceConfig> before;
@@ -153,10 +185,13 @@ void AdminApi::applyChange(AdminCall& call, Change change) {
     // The running pool, for the upstreams' run-time state (the shared_ptr keeps it alive
     // through the commit).
     auto pool = registry_.find(change.service);
-    // What the call answers: the service as the change leaves it; for a deletion, as it was.
-    auto answer = [&]() {
-        const ServiceConfig& shown = change.deletes_service ? *before : *after;
-        return serviceStateJson(shown, pool.get());
+    // What the call answers: the service as the change leaves it; for a deletion, as it was;
+    // and the ETag of that configuration.
+    const ServiceConfig& shown = change.deletes_service ? *before : *after;
+    auto answer = [&]() { return serviceStateJson(shown, pool.get()); };
+    auto reply = [&](JsonObject body) {
+        call.reply.header("ETag", serviceEtag(shown));
+        call.reply.json(change.status, body.toString());
     };
 
     if (call.dry_run) {
@@ -164,16 +199,15 @@ void AdminApi::applyChange(AdminCall& call, Change change) {
         if (changed) {
             auto preview = control_.preview(change.candidate);
             if (!preview)
-                return call.reply.error(httpStatusFor(preview.error().kind),
-                                        preview.error().message);
+                return call.reply.error(preview.error());
             diff = unifiedDiff(preview->before, preview->after, diffFileName(preview->file));
         }
         JsonObject body(answer());
         body.add("diff", diff);
-        return call.reply.json(change.status, body.toString());
+        return reply(std::move(body));
     }
     if (!changed)
-        return call.reply.json(change.status, answer());
+        return reply(JsonObject(answer()));
 
     const std::string summary =
         describeServiceChange(before ? &*before : nullptr, after ? &*after : nullptr);
@@ -190,15 +224,15 @@ void AdminApi::applyChange(AdminCall& call, Change change) {
     record.before = serviceConfigText(before ? &*before : nullptr);
     record.after = serviceConfigText(after ? &*after : nullptr);
     record.status = committed ? change.status : httpStatusFor(committed.error().kind);
-    record.message = committed ? summary : "refused: " + committed.error().message;
+    record.message = committed ? summary : "refused: " + committed.error().describe();
     journal_.record(std::move(record));
 
     if (!committed)
-        return call.reply.error(httpStatusFor(committed.error().kind), committed.error().message);
+        return call.reply.error(committed.error());
     if (change.deletes_service)
-        return call.reply.json(change.status, std::move(deleted_state));
-    pool = registry_.find(change.service);
-    call.reply.json(change.status, serviceStateJson(pool->config(), pool.get()));
+        return reply(JsonObject(std::move(deleted_state)));
+    pool = registry_.find(change.service);  // the new pool: its upstreams as they now run
+    reply(JsonObject(answer()));
 }
 
 }  // namespace switchboard

@@ -152,10 +152,22 @@ std::string renderMetrics(const Registry& registry, const ServerStats& stats,
     {
         FamilyWriter family(out, "switchboard_upstream_up", "gauge",
                             "1 when the upstream gets new requests, 0 when it is down (failed "
-                            "health) or draining.");
+                            "health), removed and draining, or its admin_state is not active.");
         forEachUpstream(registry, [&](const ServicePool& pool, const Upstream& upstream) {
             family.sample({{"service", pool.name()}, {"upstream", upstream.name()}},
                           std::uint64_t{upstream.isUsable(now) ? 1u : 0u});
+        });
+    }
+    {
+        FamilyWriter family(out, "switchboard_upstream_admin_state", "gauge",
+                            "The operator's admin_state of an upstream: 1 for the state it is "
+                            "in (active, drain or maint), 0 for the other two.");
+        forEachUpstream(registry, [&](const ServicePool& pool, const Upstream& upstream) {
+            for (AdminState state : {AdminState::Active, AdminState::Drain, AdminState::Maint})
+                family.sample({{"service", pool.name()},
+                               {"upstream", upstream.name()},
+                               {"state", adminStateName(state)}},
+                              std::uint64_t{upstream.adminState() == state ? 1u : 0u});
         });
     }
     {

@@ -45,13 +45,20 @@ void describeUpstreams(const ServiceConfig* before, const ServiceConfig& after, 
                        std::vector<std::string>& parts) {
     for (const auto& upstream : after.upstreams) {
         const UpstreamConfig* old = before ? before->findUpstream(upstream.address) : nullptr;
-        if (!old)
+        const std::string state = adminStateName(upstream.admin_state);
+        if (!old) {
             parts.push_back(
                 verb("add", "added", tense) + " " + upstream.address +
-                (upstream.weight != 1 ? " weight " + std::to_string(upstream.weight) : ""));
-        else if (old->weight != upstream.weight)
+                (upstream.weight != 1 ? " weight " + std::to_string(upstream.weight) : "") +
+                (upstream.admin_state != AdminState::Active ? " " + state : ""));
+            continue;
+        }
+        if (old->weight != upstream.weight)
             parts.push_back("weight of " + upstream.address + " " + std::to_string(old->weight) +
                             " -> " + std::to_string(upstream.weight));
+        if (old->admin_state != upstream.admin_state)
+            parts.push_back("admin_state of " + upstream.address + " " +
+                            adminStateName(old->admin_state) + " -> " + state);
     }
     if (!before)
         return;

@@ -7,8 +7,12 @@ namespace switchboard {
 // out a moment late sends one more request, as a request already under way would).
 
 bool Upstream::isUsable(Clock::time_point now) const {
-    if (draining.load(std::memory_order_relaxed) ||
-        health_check_down.load(std::memory_order_relaxed))
+    return !draining.load(std::memory_order_relaxed) && adminState() == AdminState::Active &&
+           isHealthy(now);
+}
+
+bool Upstream::isHealthy(Clock::time_point now) const {
+    if (health_check_down.load(std::memory_order_relaxed))
         return false;
     const std::int64_t until = down_until_.load(std::memory_order_relaxed);
     if (until == 0)

@@ -136,6 +136,28 @@ std::optional<std::string> checkWeight(std::int64_t weight) {
     return std::nullopt;
 }
 
+const char* adminStateName(AdminState state) {
+    switch (state) {
+    case AdminState::Drain:
+        return "drain";
+    case AdminState::Maint:
+        return "maint";
+    case AdminState::Active:
+        break;
+    }
+    return "active";
+}
+
+std::optional<std::string> parseAdminState(std::string_view name, AdminState& out) {
+    for (AdminState state : {AdminState::Active, AdminState::Drain, AdminState::Maint})
+        if (name == adminStateName(state)) {
+            out = state;
+            return std::nullopt;
+        }
+    return "invalid admin_state '" + std::string(name) +
+           "': must be \"active\", \"drain\" or \"maint\"";
+}
+
 std::optional<std::string> checkListenAddress(std::string_view address) {
     auto parsed = parseHostPort(address);
     if (!parsed)

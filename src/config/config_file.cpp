@@ -114,6 +114,16 @@ class ConfigReader {
         out = value->get();
     }
 
+    void readAdminState(const toml::node& node, const std::string& what, AdminState& out) {
+        auto* value = node.as_string();
+        if (!value) {
+            error(node.source(), what + " must be a string: \"active\", \"drain\" or \"maint\"");
+            return;
+        }
+        if (auto problem = parseAdminState(value->get(), out))
+            error(node.source(), *problem);
+    }
+
     void readBool(const toml::node& node, const std::string& what, bool& out) {
         auto* value = node.as_boolean();
         if (!value) {
@@ -369,6 +379,10 @@ class ConfigReader {
                                [&](const toml::node& n) {
                                    readInteger(n, what + "[].weight", upstream.weight, kMinWeight,
                                                kMaxWeight);
+                               }},
+                              {"admin_state",
+                               [&](const toml::node& n) {
+                                   readAdminState(n, what + "[].admin_state", upstream.admin_state);
                                }},
                           });
                 if (!address_node) {

@@ -101,10 +101,14 @@ std::vector<TomlKeyValue> keysOf(const Part& before, const Part& after,
 }  // namespace
 
 std::string renderUpstream(const UpstreamConfig& upstream) {
-    if (upstream.weight == 1)
+    std::vector<TomlKeyValue> keys{{"address", tomlQuote(upstream.address)}};
+    if (upstream.weight != 1)
+        keys.push_back({"weight", tomlValue(upstream.weight)});
+    if (upstream.admin_state != AdminState::Active)
+        keys.push_back({"admin_state", tomlQuote(adminStateName(upstream.admin_state))});
+    if (keys.size() == 1)
         return tomlQuote(upstream.address);
-    return tomlInlineTable(
-        {{"address", tomlQuote(upstream.address)}, {"weight", tomlValue(upstream.weight)}});
+    return tomlInlineTable(keys);
 }
 
 std::string renderUpstreamsArray(const std::vector<UpstreamConfig>& upstreams) {

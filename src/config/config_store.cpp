@@ -36,7 +36,7 @@ ConfigFileRead ConfigStore::load(bool missing_is_error) {
 
 Status ConfigStore::checkUnchangedOnDisk() const {
     if (last_load_failed_)
-        return conflict(std::string(kChangedOnDisk) + " (the last reload failed)");
+        return conflict(kChangedOnDisk, "the last reload failed");
     std::ifstream in(path_, std::ios::binary);
     if (!in) {
         if (errno == ENOENT && known_missing_)
@@ -47,16 +47,17 @@ Status ConfigStore::checkUnchangedOnDisk() const {
             if (!directory.empty() && ::access(directory.c_str(), F_OK) != 0)
                 return ioError("cannot save " + path_ + ": directory " + directory +
                                " does not exist");
-            return conflict(std::string(kChangedOnDisk) + " (the file was removed)");
+            return conflict(kChangedOnDisk, "the file was removed");
         }
         return ioError("cannot read " + path_ + ": " + std::strerror(errno));
     }
     if (known_missing_)
-        return conflict(std::string(kChangedOnDisk) + " (the file was created)");
+        return conflict(kChangedOnDisk, "the file was created");
     std::ostringstream on_disk;
     on_disk << in.rdbuf();
     if (on_disk.str() != known_text_)
-        return conflict(kChangedOnDisk);
+        return conflict(kChangedOnDisk,
+                        "its contents differ from what switchboard last loaded or wrote");
     return Ok{};
 }
 

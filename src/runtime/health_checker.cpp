@@ -202,6 +202,9 @@ void HealthChecker::reconcile(const Registry& registry) {
         const auto& upstreams = pool->upstreams();
         for (std::size_t i = 0; i < upstreams.size(); ++i) {
             const auto& upstream = upstreams[i];
+            // maint (SPEC §11): not checked at all; drain keeps its checks.
+            if (upstream->adminState() == AdminState::Maint)
+                continue;
             Key key{pool->name(), upstream->name()};
             checked.insert(upstream.get());
             auto found = probes_.find(key);

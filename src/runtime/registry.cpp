@@ -59,6 +59,7 @@ void Registry::apply(const Config& next) {
             auto found = kept.find(upstream_config.address);
             if (found != kept.end()) {
                 found->second->setWeight(upstream_config.weight);
+                found->second->setAdminState(upstream_config.admin_state);
                 upstreams.push_back(found->second);
                 kept.erase(found);
                 continue;

@@ -259,7 +259,7 @@ Status Server::commit(const Config& candidate, const std::string& summary,
     Status saved = store_.save(registry_.config(), candidate);
     if (!saved) {
         stats_.saves_failed.add();
-        logWarn("refused: " + asked + ": " + saved.error().message);
+        logWarn("refused: " + asked + ": " + saved.error().describe());
         return saved;
     }
     stats_.saves_ok.add();

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The in-place config editor (SPEC §6, config_edit.h): from a valid file, a random sequence of
-// changes -- upstreams and services added and removed, weights and service settings changed,
-// upstreams reordered, proxy settings changed -- each written back with editConfigText. Every
-// result must parse to exactly the change's target; a change that changes nothing gives the
-// text back unchanged; a result edited in place keeps every comment line; a fallback is the
-// canonical rendering.
+// changes -- upstreams and services added and removed, weights, admin states and service
+// settings changed, upstreams reordered, proxy settings changed -- each written back with
+// editConfigText. Every result must parse to exactly the change's target; a change that
+// changes nothing gives the text back unchanged; a result edited in place keeps every comment
+// line; a fallback is the canonical rendering.
 //
 // Input: the first byte picks a built-in starting file, or (high bit set) takes the file from
 // the input up to its first NUL byte -- used when it is a valid config, else the built-in one.
@@ -194,9 +194,13 @@ void change(fuzz::ByteReader& in, Config& config) {
         break;
     case 4:
         if (ServiceConfig* service = pickService(in, config);
-            service && !service->upstreams.empty())
-            service->upstreams[in.below(service->upstreams.size())].weight =
-                static_cast<std::int64_t>(in.u16() % 1000 + 1);
+            service && !service->upstreams.empty()) {
+            UpstreamConfig& upstream = service->upstreams[in.below(service->upstreams.size())];
+            if (in.flag())
+                upstream.weight = static_cast<std::int64_t>(in.u16() % 1000 + 1);
+            else  // drain, maint and back: the element is rewritten, its comment kept
+                upstream.admin_state = static_cast<AdminState>(in.below(3));
+        }
         break;
     case 5:
         if (ServiceConfig* service = pickService(in, config);

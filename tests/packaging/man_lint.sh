@@ -48,7 +48,8 @@ done
 admin=http://127.0.0.1:8080
 for call in "GET /healthz" "GET /services" "GET /services/name" "PUT /services/name" \
     "DELETE /services/name" "POST /services/name/upstreams" \
-    "DELETE /services/name/upstreams/address" "POST /add_upstream/service/address" \
+    "DELETE /services/name/upstreams/address" "PATCH /services/name/upstreams/address" \
+    "POST /add_upstream/service/address" \
     "POST /remove_upstream/service/address" "POST /reload" "GET /config" "GET /metrics" \
     "GET /changes"; do
     expect_grep "^ +$call\$" "$text8" "switchboard.8 admin call"
@@ -57,6 +58,7 @@ for example in "curl $admin/healthz\$" "curl $admin/services\$" "curl $admin/ser
     "curl -X PUT $admin/services/apiA " "curl -X DELETE $admin/services/apiA\$" \
     "curl -X POST $admin/services/apiA/upstreams " \
     "curl -X DELETE $admin/services/apiA/upstreams/" \
+    "curl -X PATCH $admin/services/apiA/upstreams/" \
     "curl -X POST $admin/add_upstream/apiA/" "curl -X POST $admin/remove_upstream/apiA/" \
     "curl -X POST $admin/reload\$" "curl $admin/config\$" "curl $admin/metrics\$" \
     "curl $admin/changes\$" "curl -X POST '$admin/.*\?dry_run=1'"; do
@@ -66,6 +68,8 @@ expect_grep "409" "$text8" "switchboard.8 persistence"
 tr -s ' \n' '  ' <"$text8" >"$scratch/switchboard.8.flat"
 expect_grep "config file changed on disk; reload first" "$scratch/switchboard.8.flat" \
     "switchboard.8 persistence"
+expect_grep "If-Match" "$scratch/switchboard.8.flat" "switchboard.8 ETag and If-Match"
+expect_grep "admin_state" "$text5" "switchboard.toml.5 upstreams"
 
 # Commands must survive copy and paste: plain ASCII quotes and hyphens in the UTF-8
 # rendering of every line that holds one.

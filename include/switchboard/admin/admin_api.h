@@ -64,6 +64,13 @@ class ConfigControl {
 //  * POST /services/<name>/upstreams for an address already there answers 200; a different
 //    "weight" updates it, an absent one leaves it. For a new address weight defaults to 1.
 //  * A route or host clash with another service is 400 (invalid, as in the file), not 409.
+//  * PATCH with an empty object changes nothing and answers 200 with the state (a merge patch
+//    that names nothing); given for an address the service lacks it is 404, never a creation.
+//  * The ETag of an answer is that of the configuration it shows: a dry run's is the one the
+//    change would make, a deleted service's the one it had. If-Match is checked (412) after
+//    the body and the path (400, 404) and before anything is saved, on every change of one
+//    service, the seed calls included, dry runs too; `*` matches any existing service. A 412
+//    carries the service's current ETag and is not journalled.
 //  * The change journal records every change that reached the save: applied ones and
 //    refused ones (409, 500) alike, with the status answered; calls refused before that
 //    (400, 401, 404), dry runs and calls that change nothing are not recorded. Reloads
@@ -97,8 +104,12 @@ class AdminApi {
     void deleteService(AdminCall& call);
     void postUpstream(AdminCall& call);
     void deleteUpstream(AdminCall& call);
+    void patchUpstream(AdminCall& call);
     void addUpstreamSeed(AdminCall& call);
     void seedCallUsage(AdminCall& call);
+    // The upstream of the call's {service} and {address} in `change.candidate`, or nullptr
+    // after answering 404.
+    UpstreamConfig* findUpstreamOf(AdminCall& call, Change& change);
     // Validates, previews (dry run) or commits a change, records it, and answers.
     void applyChange(AdminCall& call, Change change);
 

@@ -11,6 +11,7 @@
 
 #include "switchboard/admin/route_table.h"
 #include "switchboard/base/json.h"
+#include "switchboard/base/result.h"
 
 namespace switchboard {
 
@@ -30,6 +31,8 @@ class AdminReply {
     void json(int status, JsonPtr value) { json(status, JsonObject(std::move(value)).toString()); }
     // {"error": message}, with "field" when one is named.
     void error(int status, std::string_view message, std::string_view field = "");
+    // An Error with the status of its kind: {"error": message}, with "reason" when it has one.
+    void error(const Error& error);
 
   private:
     evhttp_request* request_;
@@ -50,8 +53,11 @@ struct AdminCall {
     bool dry_run = false;
 
     bool isMutating() const {
-        return method == EVHTTP_REQ_POST || method == EVHTTP_REQ_PUT || method == EVHTTP_REQ_DELETE;
+        return method == EVHTTP_REQ_POST || method == EVHTTP_REQ_PUT ||
+               method == EVHTTP_REQ_DELETE || method == EVHTTP_REQ_PATCH;
     }
+    // The request's If-Match header, when it has one.
+    std::optional<std::string_view> ifMatch() const;
     // The parameters of the route that took the call; only for a route that has them.
     const std::string& service() const {
         assert(parameters.service);
@@ -63,6 +69,19 @@ struct AdminCall {
     }
     // The body as a JSON object; answers 400 itself when it is not one.
     std::optional<JsonPtr> jsonBody();
+    // The body as `parse` (cJSON object -> JsonInput<T>, admin_json.h) reads it; answers 400
+    // itself, naming the field, when the body is not a JSON object or `parse` refuses it.
+    template <typename Parse> auto bodyAs(Parse&& parse) -> decltype(parse(nullptr).value) {
+        auto body = jsonBody();
+        if (!body)
+            return std::nullopt;
+        auto input = parse(body->get());
+        if (!input) {
+            reply.error(400, input.error, input.field);
+            return std::nullopt;
+        }
+        return std::move(input.value);
+    }
 };
 
 // The request path split at '/', each segment percent-decoded; empty segments are skipped.

@@ -42,10 +42,22 @@ JsonInput<JsonPtr> parseJsonObject(std::string_view body);
 // valid already.
 JsonInput<ServiceConfig> parseServiceJson(const std::string& name, const cJSON* body);
 
-// POST /services/<name>/upstreams: {"address": "h:p", "weight": N}; weight is optional.
-struct UpstreamRequest {
-    std::string address;  // canonical
+// PATCH /services/<name>/upstreams/<address> (SPEC §11): {"weight": N, "admin_state": "drain"},
+// each optional; anything else is an error. An empty object changes nothing.
+struct UpstreamPatch {
     std::optional<std::int64_t> weight;
+    std::optional<AdminState> admin_state;
+
+    // Sets what the patch names, leaves the rest.
+    void applyTo(UpstreamConfig& upstream) const;
+};
+JsonInput<UpstreamPatch> parseUpstreamPatchJson(const cJSON* body);
+
+// POST /services/<name>/upstreams: {"address": "h:p", "weight": N, "admin_state": "drain"};
+// weight and admin_state are optional: for an address already there, what the body leaves out
+// stays as it is.
+struct UpstreamRequest : UpstreamPatch {
+    std::string address;  // canonical
 };
 JsonInput<UpstreamRequest> parseUpstreamJson(const cJSON* body);
 
@@ -64,7 +76,20 @@ std::string serviceConfigText(const ServiceConfig* service);
 JsonPtr serviceStateJson(const ServiceConfig& service, const ServicePool* runtime,
                          Clock::time_point now = Clock::now());
 
-// "up", "down" or "draining".
+// "up", "down" or "draining": health, and removal; the admin_state is apart.
 const char* upstreamStateName(const Upstream& upstream, Clock::time_point now);
+
+// ETags (SPEC §11): `"` + 16 hex digits + `"`, a hash of the canonical JSON of a service's
+// configuration (serviceConfigText), so it changes exactly when that configuration does and
+// never with counters or health. configEtag is the hash of the whole configuration in
+// canonical TOML (renderConfig), for GET /services.
+std::string serviceEtag(const ServiceConfig& service);
+std::string configEtag(const Config& config);
+std::string etagOf(std::string_view canonical_text);
+
+// Whether an If-Match header value (`*`, or a comma-separated list of entity tags) holds for
+// the current `etag`; nullptr when the resource does not exist, which nothing matches, not
+// even `*`. Tags are compared strongly: a weak tag W/"..." never matches.
+bool ifMatchHolds(std::string_view if_match, const std::string* etag);
 
 }  // namespace switchboard

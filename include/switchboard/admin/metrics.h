@@ -20,7 +20,10 @@ inline constexpr const char* kMetricsContentType = "text/plain; version=0.0.4";
 //   switchboard_upstream_requests_total{service,upstream}   counter, requests sent to it
 //   switchboard_upstream_responses_total{service,upstream,class}
 //                                                           counter, class failed|1xx..5xx
-//   switchboard_upstream_up{service,upstream}               gauge 1/0 (down or draining: 0)
+//   switchboard_upstream_up{service,upstream}               gauge 1/0 (gets new requests: not
+//                                                           down, removed, drain or maint)
+//   switchboard_upstream_admin_state{service,upstream,state}
+//                                                           gauge 1/0, state active|drain|maint
 //   switchboard_upstream_in_flight{service,upstream}        gauge
 //   switchboard_upstream_weight{service,upstream}           gauge
 //   switchboard_reloads_total{result}                       counter, ok|failed

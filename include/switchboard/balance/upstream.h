@@ -30,19 +30,26 @@ class Upstream {
   public:
     Upstream(UpstreamConfig config, HostPort address, std::size_t workers = 1)
         : name_(std::move(config.address)), address_(std::move(address)), weight_(config.weight),
-          turns_(workers == 0 ? 1 : workers) {}
+          admin_state_(config.admin_state), turns_(workers == 0 ? 1 : workers) {}
 
     const std::string& name() const { return name_; }
     const HostPort& address() const { return address_; }
     std::int64_t weight() const { return weight_.load(std::memory_order_relaxed); }
     void setWeight(std::int64_t weight) { weight_.store(weight, std::memory_order_relaxed); }
 
-    // Usable for a new request: not draining, not down by the active health check, and not
-    // down by passive health (SPEC §3: `max_fails` failures in a row take the upstream out
-    // for `fail_timeout`; after that it gets one trial request, half-open). Every strategy,
-    // GET /services and /metrics go through this.
+    // The operator's admin_state (SPEC §11), set by the main loop from the configuration.
+    AdminState adminState() const { return admin_state_.load(std::memory_order_relaxed); }
+    void setAdminState(AdminState state) { admin_state_.store(state, std::memory_order_relaxed); }
+
+    // Usable for a new request: not removed (draining), admin_state `active`, and healthy.
+    // Every strategy goes through this, so a drained or maintained upstream is skipped exactly
+    // like a down one (consistent_hash walks on past its ring points).
     bool isUsable(Clock::time_point now) const;
-    bool isDown(Clock::time_point now) const { return !isUsable(now); }
+    // Health alone, whatever the operator's admin_state: not down by the active health check,
+    // and not down by passive health (SPEC §3: `max_fails` failures in a row take the upstream
+    // out for `fail_timeout`; after that it gets one trial request, half-open). The "state" of
+    // GET /services and switchboard_upstream_up.
+    bool isHealthy(Clock::time_point now) const;
 
     // The passive-health calls below say which change of state, if any, the call itself made,
     // so that the caller logs each change once (SPEC §13) however many workers and requests
@@ -105,6 +112,7 @@ class Upstream {
     std::string name_;
     HostPort address_;
     std::atomic<std::int64_t> weight_;
+    std::atomic<AdminState> admin_state_;
     std::vector<WorkerTurn> turns_;
     std::atomic<std::int64_t> consecutive_failures_{0};
     // Clock ticks until which passive health keeps the upstream out; 0 = not failed.

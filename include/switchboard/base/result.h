@@ -20,6 +20,14 @@ int httpStatusFor(ErrorKind kind);
 struct Error {
     ErrorKind kind = ErrorKind::Invalid;
     std::string message;
+    // Further detail that must not change `message` (SPEC §11: the 409's error text is fixed;
+    // why the file counts as changed goes in "reason"). "" for none.
+    std::string reason;
+
+    // The message with the reason in parentheses, for logs and the change journal.
+    std::string describe() const {
+        return reason.empty() ? message : message + " (" + reason + ")";
+    }
 };
 
 // A value or an Error. Errors that can happen (bad input, network, disk) travel as values;
@@ -49,16 +57,16 @@ struct Ok {};
 using Status = Result<Ok>;
 
 inline Error invalid(std::string message) {
-    return {ErrorKind::Invalid, std::move(message)};
+    return {ErrorKind::Invalid, std::move(message), {}};
 }
 inline Error notFound(std::string message) {
-    return {ErrorKind::NotFound, std::move(message)};
+    return {ErrorKind::NotFound, std::move(message), {}};
 }
-inline Error conflict(std::string message) {
-    return {ErrorKind::Conflict, std::move(message)};
+inline Error conflict(std::string message, std::string reason = {}) {
+    return {ErrorKind::Conflict, std::move(message), std::move(reason)};
 }
 inline Error ioError(std::string message) {
-    return {ErrorKind::Io, std::move(message)};
+    return {ErrorKind::Io, std::move(message), {}};
 }
 
 }  // namespace switchboard

@@ -70,9 +70,15 @@ struct HealthCheckConfig {
     bool operator==(const HealthCheckConfig&) const = default;
 };
 
+// An upstream's administrative state (SPEC §11), apart from its health: `drain` takes no new
+// requests but lets those in flight finish and keeps its health checks; `maint` takes no
+// requests and is not health-checked.
+enum class AdminState { Active, Drain, Maint };
+
 struct UpstreamConfig {
     std::string address;  // canonical host:port text (see HostPort::toString)
     std::int64_t weight = 1;
+    AdminState admin_state = AdminState::Active;
     bool operator==(const UpstreamConfig&) const = default;
 };
 
@@ -123,6 +129,10 @@ std::optional<std::string> checkHashKey(std::string_view hash_key);
 std::optional<std::string> checkUpstreamHost(std::string_view upstream_host);
 std::optional<std::string> checkAccessLogFormat(std::string_view format);
 std::optional<std::string> checkWeight(std::int64_t weight);
+// "active", "drain" or "maint" as the file and the API spell them.
+const char* adminStateName(AdminState state);
+// The state `name` spells, or an error message naming the three values.
+std::optional<std::string> parseAdminState(std::string_view name, AdminState& out);
 std::optional<std::string> checkListenAddress(std::string_view address);
 // On success, `address` is rewritten to its canonical form.
 std::optional<std::string> checkUpstreamAddress(std::string& address);

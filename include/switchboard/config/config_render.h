@@ -14,7 +14,8 @@ namespace switchboard {
 // two versions of a part. The in-place editor writes new parts of a file from the same lists,
 // so a service added by the admin API looks as it would in a canonical rendering.
 
-// `"a:1"` for weight 1, else `{ address = "a:1", weight = 3 }`.
+// `"a:1"` for weight 1 and active, else `{ address = "a:1", weight = 3 }`, with
+// `admin_state = "drain"` (or "maint") when not active.
 std::string renderUpstream(const UpstreamConfig& upstream);
 
 // `["a:1", { address = "b:2", weight = 3 }]`: upstreams as renderConfig writes them.

@@ -27,6 +27,10 @@ class Registry;
 // of answering 502 until its first checks pass - and its first check is staggered: the
 // i-th of a service's n upstreams is first checked i/n of an interval after it appears, so
 // the checks of many upstreams do not all fire together.
+//
+// An upstream in admin_state `maint` is not checked (SPEC §11) and loses its health_check_down
+// mark like one whose service has no check: set active again, it starts up, as a new upstream
+// does. One in `drain` is checked as usual.
 class HealthChecker {
   public:
     HealthChecker(event_base* base, evdns_base* dns);

@@ -217,12 +217,114 @@ TEST(ServiceJson, StateShowsRunTimeOfRunningUpstreamsAndFreshOnesAsUp) {
         state.toString(),
         R"({"name":"apiA","route":"/apiA","host":"","strategy":"round_robin",)"
         R"("strip_prefix":false,"hash_key":"client_ip","upstream_host":"client","upstreams":[)"
-        R"({"address":"127.0.0.1:1","weight":1,"state":"up","in_flight":2,"requests":40},)"
-        R"({"address":"127.0.0.1:2","weight":3,"state":"up","in_flight":0,"requests":0},)"
-        R"({"address":"127.0.0.1:3","weight":1,"state":"up","in_flight":0,"requests":0}]})");
+        R"({"address":"127.0.0.1:1","weight":1,"state":"up","admin_state":"active",)"
+        R"("in_flight":2,"requests":40},)"
+        R"({"address":"127.0.0.1:2","weight":3,"state":"up","admin_state":"active",)"
+        R"("in_flight":0,"requests":0},)"
+        R"({"address":"127.0.0.1:3","weight":1,"state":"up","admin_state":"active",)"
+        R"("in_flight":0,"requests":0}]})");
 
     pool->upstreams()[1]->draining = true;
     JsonObject draining(serviceStateJson(service, pool.get()));
     EXPECT_NE(draining.toString().find(R"("address":"127.0.0.1:2","weight":3,"state":"draining")"),
               std::string::npos);
+}
+
+TEST(AdminJson, AdminStateIsShownApartFromHealth) {
+    Config config;
+    ServiceConfig service = makeDefaultService("apiA");
+    service.upstreams = {{"127.0.0.1:1", 1, AdminState::Drain}, {"127.0.0.1:2", 1}};
+    config.services = {service};
+    Registry registry;
+    registry.apply(config);
+    auto pool = registry.find("apiA");
+    pool->upstreams()[1]->health_check_down = true;
+    JsonObject state(serviceStateJson(service, pool.get()));
+    EXPECT_NE(state.toString().find(
+                  R"({"address":"127.0.0.1:1","weight":1,"state":"up","admin_state":"drain",)"),
+              std::string::npos)
+        << state.toString();
+    EXPECT_NE(state.toString().find(
+                  R"({"address":"127.0.0.1:2","weight":1,"state":"down","admin_state":"active",)"),
+              std::string::npos)
+        << state.toString();
+}
+
+TEST(AdminJson, UpstreamPatchTakesWeightAndAdminStateOnly) {
+    auto patch = [](const std::string& text) {
+        auto body = parseJsonObject(text);
+        EXPECT_TRUE(body) << text;
+        return parseUpstreamPatchJson(body.value->get());
+    };
+    auto both = patch(R"({"weight": 3, "admin_state": "maint"})");
+    ASSERT_TRUE(both) << both.error;
+    UpstreamConfig upstream{"127.0.0.1:1", 1};
+    both.value->applyTo(upstream);
+    EXPECT_EQ(upstream.weight, 3);
+    EXPECT_EQ(upstream.admin_state, AdminState::Maint);
+    auto empty = patch("{}");
+    ASSERT_TRUE(empty);
+    empty.value->applyTo(upstream);
+    EXPECT_EQ(upstream, (UpstreamConfig{"127.0.0.1:1", 3, AdminState::Maint}));
+
+    for (auto [text, field] : std::vector<std::pair<std::string, std::string>>{
+             {R"({"weight": 0})", "weight"},
+             {R"({"weight": "3"})", "weight"},
+             {R"({"weight": 2.5})", "weight"},
+             {R"({"admin_state": "down"})", "admin_state"},
+             {R"({"admin_state": 1})", "admin_state"},
+             {R"({"address": "127.0.0.1:1"})", "address"},
+             {R"({"weight": 2, "weight": 3})", "weight"}}) {
+        auto refused = patch(text);
+        EXPECT_FALSE(refused) << text;
+        EXPECT_EQ(refused.field, field) << text;
+    }
+    EXPECT_EQ(patch(R"({"admin_state": "down"})").error,
+              "admin_state: invalid admin_state 'down': must be \"active\", \"drain\" or "
+              "\"maint\"");
+}
+
+TEST(AdminJson, BodiesWithUpstreamObjectsTakeAdminState) {
+    auto body = parseJsonObject(
+        R"({"upstreams": [{"address": "127.0.0.1:1", "admin_state": "drain"}, "127.0.0.1:2"]})");
+    auto service = parseServiceJson("apiA", body.value->get());
+    ASSERT_TRUE(service) << service.error;
+    EXPECT_EQ(service.value->upstreams[0].admin_state, AdminState::Drain);
+    EXPECT_EQ(service.value->upstreams[1].admin_state, AdminState::Active);
+    auto bad =
+        parseJsonObject(R"({"upstreams": [{"address": "127.0.0.1:1", "admin_state": "x"}]})");
+    auto refused = parseServiceJson("apiA", bad.value->get());
+    EXPECT_FALSE(refused);
+    EXPECT_EQ(refused.field, "upstreams[0].admin_state");
+
+    auto post = parseJsonObject(R"({"address": "127.0.0.1:1", "admin_state": "maint"})");
+    auto request = parseUpstreamJson(post.value->get());
+    ASSERT_TRUE(request);
+    EXPECT_EQ(request.value->admin_state, AdminState::Maint);
+    EXPECT_FALSE(request.value->weight);
+}
+
+TEST(AdminJson, EtagFollowsTheConfigurationOnly) {
+    ServiceConfig service = makeDefaultService("apiA");
+    service.upstreams = {{"127.0.0.1:1", 1}};
+    const std::string etag = serviceEtag(service);
+    EXPECT_EQ(etag.size(), 18u);
+    EXPECT_EQ(etag.front(), '"');
+    EXPECT_EQ(etag.back(), '"');
+    EXPECT_EQ(serviceEtag(service), etag);
+    ServiceConfig changed = service;
+    changed.upstreams[0].admin_state = AdminState::Drain;
+    EXPECT_NE(serviceEtag(changed), etag);
+    changed = service;
+    changed.upstreams[0].weight = 2;
+    EXPECT_NE(serviceEtag(changed), etag);
+
+    EXPECT_TRUE(ifMatchHolds(etag, &etag));
+    EXPECT_TRUE(ifMatchHolds("*", &etag));
+    EXPECT_TRUE(ifMatchHolds(R"("0000000000000000", )" + etag, &etag));
+    EXPECT_FALSE(ifMatchHolds(R"("0000000000000000")", &etag));
+    EXPECT_FALSE(ifMatchHolds("W/" + etag, &etag));
+    EXPECT_FALSE(ifMatchHolds(etag.substr(1, 16), &etag));  // unquoted
+    EXPECT_FALSE(ifMatchHolds("*", nullptr));
+    EXPECT_FALSE(ifMatchHolds("", &etag));
 }

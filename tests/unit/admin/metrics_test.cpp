@@ -77,6 +77,9 @@ TEST(RenderMetrics, CountersOfServicesAndUpstreams) {
             R"(switchboard_upstream_up{service="apiA",upstream="127.0.0.1:2"} 0)",
             R"(switchboard_upstream_in_flight{service="apiA",upstream="127.0.0.1:1"} 1)",
             R"(switchboard_upstream_weight{service="apiA",upstream="127.0.0.1:2"} 1)",
+            R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:1",state="active"} 1)",
+            R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:1",state="drain"} 0)",
+            R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:1",state="maint"} 0)",
             R"(switchboard_reloads_total{result="ok"} 4)",
             R"(switchboard_reloads_total{result="failed"} 0)",
             R"(switchboard_config_saves_total{result="failed"} 1)",
@@ -137,4 +140,22 @@ TEST(RenderMetrics, WellFormedExposition) {
     EXPECT_EQ(types["switchboard_upstream_up"], "gauge");
     EXPECT_TRUE(hasLine(text, R"(switchboard_upstream_up{service="b.x-y_z",upstream="[::1]:2"} 1)"))
         << text;
+}
+
+TEST(RenderMetrics, AdminStateOfEachUpstream) {
+    Registry registry = registryWith({{"apiA", {"127.0.0.1:1", "127.0.0.1:2"}}});
+    auto pool = registry.find("apiA");
+    pool->upstreams()[0]->setAdminState(AdminState::Drain);
+    pool->upstreams()[1]->setAdminState(AdminState::Maint);
+    std::string text = renderMetrics(registry, ServerStats{});
+    for (
+        const char* line : {
+            R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:1",state="active"} 0)",
+            R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:1",state="drain"} 1)",
+            R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:1",state="maint"} 0)",
+            R"(switchboard_upstream_admin_state{service="apiA",upstream="127.0.0.1:2",state="maint"} 1)",
+            R"(switchboard_upstream_up{service="apiA",upstream="127.0.0.1:1"} 0)",
+            R"(switchboard_upstream_up{service="apiA",upstream="127.0.0.1:2"} 0)",
+        })
+        EXPECT_TRUE(hasLine(text, line)) << line << "\n" << text;
 }

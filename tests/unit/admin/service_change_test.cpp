@@ -41,3 +41,15 @@ TEST(DescribeServiceChange, NamesServiceWhatChangedAndUpstreamCount) {
     EXPECT_EQ(describeServiceChange(&added, &reordered),
               "service apiA: upstreams reordered (2 upstreams)");
 }
+
+TEST(ServiceChange, AdminStateChangeIsNamed) {
+    ServiceConfig before = makeDefaultService("apiA");
+    before.upstreams = {{"127.0.0.1:1", 1}, {"127.0.0.1:2", 1}};
+    ServiceConfig after = before;
+    after.upstreams[0].admin_state = AdminState::Drain;
+    after.upstreams[1].weight = 3;
+    after.upstreams.push_back({"127.0.0.1:3", 1, AdminState::Maint});
+    EXPECT_EQ(describeServiceChange(&before, &after),
+              "service apiA: admin_state of 127.0.0.1:1 active -> drain, weight of 127.0.0.1:2 1 "
+              "-> 3, added 127.0.0.1:3 maint (3 upstreams)");
+}

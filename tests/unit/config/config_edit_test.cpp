@@ -904,3 +904,22 @@ TEST(ConfigEdit, WorkersIsReplacedInPlaceOrAdded) {
     EXPECT_NE(result.text.find("workers = 16\n"), std::string::npos) << result.text;
     EXPECT_EQ(parsed(result.text), target);
 }
+
+TEST(ConfigEdit, AdminStateChangeKeepsTheElementsTrailingComment) {
+    Config target = parsed(kCommented);
+    service(target, "apiA").upstreams[0].admin_state = AdminState::Drain;
+    service(target, "apiA").upstreams[1].admin_state = AdminState::Maint;
+    auto result = editInPlace(kCommented, target);
+    EXPECT_TRUE(contains(result.text, "    { address = \"127.0.0.1:3001\", admin_state = "
+                                      "\"drain\" },  # primary\n"))
+        << result.text;
+    EXPECT_TRUE(contains(result.text, "    { address = \"127.0.0.1:3002\", weight = 2, "
+                                      "admin_state = \"maint\" },  # backup\n"))
+        << result.text;
+
+    // And back to active: the line is as it was, comment and all.
+    Config drained = parsed(result.text);
+    auto back = editConfigText(result.text, drained, parsed(kCommented));
+    EXPECT_TRUE(back.edited_in_place);
+    EXPECT_EQ(back.text, kCommented);
+}

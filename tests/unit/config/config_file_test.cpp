@@ -331,3 +331,48 @@ TEST(ConfigFile, OperatorViewKeys) {
     EXPECT_EQ(bad.errors[1].toString().substr(0, 49),
               "t.toml:4:17: invalid upstream_host 'a b': expecte");
 }
+
+TEST(ConfigFile, AdminStateIsReadFromAnInlineTableAndRendersBack) {
+    auto parse = parseConfigText("[services.a]\nupstreams = [\"127.0.0.1:1\",\n"
+                                 "  { address = \"127.0.0.1:2\", admin_state = \"drain\" },\n"
+                                 "  { address = \"127.0.0.1:3\", weight = 4, admin_state = "
+                                 "\"maint\" },\n"
+                                 "  { address = \"127.0.0.1:4\", admin_state = \"active\" }]\n",
+                                 "states.toml");
+    ASSERT_TRUE(parse.config) << parse.errors[0].toString();
+    const auto& upstreams = parse.config->services[0].upstreams;
+    ASSERT_EQ(upstreams.size(), 4u);
+    EXPECT_EQ(upstreams[0].admin_state, AdminState::Active);
+    EXPECT_EQ(upstreams[1].admin_state, AdminState::Drain);
+    EXPECT_EQ(upstreams[2].admin_state, AdminState::Maint);
+    EXPECT_EQ(upstreams[2].weight, 4);
+    EXPECT_EQ(upstreams[3].admin_state, AdminState::Active);
+
+    std::string text = renderConfig(*parse.config);
+    EXPECT_NE(text.find(R"({ address = "127.0.0.1:2", admin_state = "drain" })"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find(R"({ address = "127.0.0.1:3", weight = 4, admin_state = "maint" })"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("active"), std::string::npos) << text;  // the default is not written
+    auto again = parseConfigText(text, "rendered.toml");
+    ASSERT_TRUE(again.config);
+    EXPECT_EQ(*again.config, *parse.config);
+}
+
+TEST(ConfigFile, AdminStateOtherThanTheThreeIsAnErrorAtTheValue) {
+    auto parse = parseConfigText(
+        "[services.a]\nupstreams = [{ address = \"127.0.0.1:2\", admin_state = \"down\" }]\n",
+        "bad.toml");
+    ASSERT_FALSE(parse.config);
+    ASSERT_EQ(parse.errors.size(), 1u);
+    EXPECT_EQ(parse.errors[0].toString(),
+              "bad.toml:2:55: invalid admin_state 'down': must be \"active\", \"drain\" or "
+              "\"maint\"");
+    auto wrong_type = parseConfigText(
+        "[services.a]\nupstreams = [{ address = \"127.0.0.1:2\", admin_state = 1 }]\n", "bad.toml");
+    ASSERT_FALSE(wrong_type.config);
+    EXPECT_EQ(wrong_type.errors[0].line, 2);
+    EXPECT_EQ(wrong_type.errors[0].column, 55);
+    EXPECT_NE(wrong_type.errors[0].message.find("admin_state must be a string"), std::string::npos);
+}

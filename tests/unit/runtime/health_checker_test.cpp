@@ -87,3 +87,23 @@ TEST_F(HealthCheckerReconcile, RemovedUpstreamsAndServicesLoseTheirChecks) {
     apply({});
     EXPECT_EQ(checker.checkCount(), 0u);
 }
+
+TEST_F(HealthCheckerReconcile, MaintIsNotCheckedDrainIs) {
+    auto a = service("a", {"127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"}, HealthCheckConfig{});
+    apply({a});
+    EXPECT_EQ(checker.checkCount(), 3u);
+    upstream("a", 0)->health_check_down = true;  // as a failing check would
+    a.upstreams[0].admin_state = AdminState::Maint;
+    a.upstreams[1].admin_state = AdminState::Drain;
+    apply({a});
+    EXPECT_EQ(checker.checkCount(), 2u);
+    EXPECT_EQ(upstream("a", 0)->adminState(), AdminState::Maint);
+    EXPECT_EQ(upstream("a", 1)->adminState(), AdminState::Drain);
+    // Out of the checks, it does not stay marked down; active again, it is checked again.
+    EXPECT_FALSE(upstream("a", 0)->health_check_down);
+    a.upstreams[0].admin_state = AdminState::Active;
+    apply({a});
+    EXPECT_EQ(checker.checkCount(), 3u);
+    EXPECT_TRUE(upstream("a", 0)->isUsable(Clock::now()));
+    EXPECT_FALSE(upstream("a", 1)->isUsable(Clock::now()));
+}
