@@ -87,7 +87,9 @@ void insertRequestId(std::string_view request_id, std::string& message) {
 std::string joinFieldValues(const std::vector<HeaderField>& headers, std::string_view name) {
     std::string joined;
     for (const auto& field : headers) {
-        if (!equalsIgnoreCase(field.name, name))
+        // An empty line adds no element to the list (RFC 9110 §5.6.1), and joined it would
+        // leave a trailing ", " that the next parser trims.
+        if (!equalsIgnoreCase(field.name, name) || field.value.empty())
             continue;
         if (!joined.empty())
             joined.append(", ");

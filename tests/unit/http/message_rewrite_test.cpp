@@ -54,6 +54,10 @@ TEST(MessageRewrite, UpgradeNeedsTheUpgradeHeaderAndTheConnectionToken) {
     EXPECT_EQ(upgradeOf("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: foo/2\r\nUpgrade: websocket\r\n"
                         "Connection: upgrade\r\n\r\n"),
               "foo/2, websocket");
+    // An empty line adds nothing (a fuzz finding: it left a trailing ", ").
+    EXPECT_EQ(upgradeOf("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nUpgrade: \r\n"
+                        "Connection: upgrade\r\n\r\n"),
+              "websocket");
     // Either half alone is no upgrade request.
     EXPECT_EQ(upgradeOf("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n"), "");
     EXPECT_EQ(upgradeOf("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n"), "");
