@@ -263,10 +263,13 @@ bool ClientConnection::startNextRequest() {
     request_.method.assign(head_.method);
     request_.target.assign(head_.target);
     request_.head_bytes = head_length;
-    if (const auto* agent = head_.find("User-Agent"))
-        request_.user_agent.assign(agent->value);
-    if (const auto* referer = head_.find("Referer"))
-        request_.referer.assign(referer->value);
+    // Only the combined and json lines name them: no header scan or copy otherwise.
+    if (context_.accessLog().enabled() && settings.access_log_format != "default") {
+        if (const auto* agent = head_.find("User-Agent"))
+            request_.user_agent.assign(agent->value);
+        if (const auto* referer = head_.find("Referer"))
+            request_.referer.assign(referer->value);
+    }
     if (settings.request_id)
         assignRequestId(head_, request_.request_id);
     request_.minor_version = head_.minor_version;
