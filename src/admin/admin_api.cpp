@@ -15,6 +15,13 @@
 
 namespace switchboard {
 
+AdminApi::AdminApi(event_base* base, Registry& registry, ConfigControl& control,
+                   const ServerStats& stats)
+    : registry_(registry), control_(control), stats_(stats),
+      drain_removals_(base, registry,
+                      [this](const DrainRemovals::Pending& pending, DrainRemovals::Why why,
+                             std::int64_t in_flight) { removeDrained(pending, why, in_flight); }) {}
+
 void AdminApi::handleRequest(evhttp_request* request) {
     // An exception thrown below unwinds through `call`, whose reply answers 500.
     AdminCall call(request);

@@ -122,31 +122,31 @@ std::optional<std::vector<std::string>> pathSegments(evhttp_request* request) {
     return segments;
 }
 
-std::optional<bool> dryRunParameter(evhttp_request* request) {
+std::optional<bool> booleanParameter(evhttp_request* request, std::string_view name) {
     const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
     const char* raw = uri ? evhttp_uri_get_query(uri) : nullptr;
     std::string_view query = raw ? raw : "";
-    bool dry_run = false;
+    bool yes = false;
     while (!query.empty()) {
         auto amp = query.find('&');
         std::string_view pair = query.substr(0, amp);
         query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
         auto equals = pair.find('=');
         auto key = percentDecode(pair.substr(0, equals));
-        if (!key || *key != "dry_run")
+        if (!key || *key != name)
             continue;
         auto value = equals == std::string_view::npos ? std::optional<std::string>("1")
                                                       : percentDecode(pair.substr(equals + 1));
         if (!value)
             return std::nullopt;
         if (*value == "1" || *value == "true" || *value == "yes" || *value == "on")
-            dry_run = true;
+            yes = true;
         else if (*value == "0" || *value == "false" || *value == "no" || *value == "off")
-            dry_run = false;
+            yes = false;
         else
             return std::nullopt;
     }
-    return dry_run;
+    return yes;
 }
 
 }  // namespace switchboard

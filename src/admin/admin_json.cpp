@@ -281,6 +281,10 @@ JsonInput<ServiceConfig> parseServiceJson(const std::string& name, const cJSON* 
              [&](const cJSON* n) {
                  reader.string(n, "upstream_host", service.upstream_host, checkUpstreamHost);
              }},
+            {"slow_start_ms",
+             [&](const cJSON* n) {
+                 reader.integerIn(n, "slow_start_ms", service.slow_start_ms, kSlowStartMsRange);
+             }},
             {"upstreams", [&](const cJSON* n) { readUpstreams(reader, n, service); }},
             {"health_check", [&](const cJSON* n) { readHealthCheck(reader, n, service); }},
         });
@@ -338,7 +342,8 @@ JsonObject serviceConfigObject(const ServiceConfig& service) {
         .add("strategy", service.strategy)
         .add("strip_prefix", service.strip_prefix)
         .add("hash_key", service.hash_key)
-        .add("upstream_host", service.upstream_host);
+        .add("upstream_host", service.upstream_host)
+        .add("slow_start_ms", service.slow_start_ms);
     if (service.health_check) {
         const auto& check = *service.health_check;
         object.add("health_check", JsonObject()

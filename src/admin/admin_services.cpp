@@ -2,6 +2,7 @@
 // The handlers of services and their upstreams (REST and seed calls), and the one path every
 // change of a service takes: validate, preview or commit, journal, answer.
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,6 +22,8 @@ struct AdminApi::Change {
     Config candidate;  // the whole config as it would be; equal to the running one for a no-op
     int status = 200;  // answered on success
     bool deletes_service = false;
+    // Run once the change is applied (or found already made), never for a dry run.
+    std::function<void()> on_applied = nullptr;
 };
 
 void AdminApi::getServices(AdminCall& call) {
@@ -125,15 +128,49 @@ UpstreamConfig* AdminApi::findUpstreamOf(AdminCall& call, Change& change) {
 }
 
 // DELETE /services/<service>/upstreams/<address>, and the seed call
-// POST /remove_upstream/<service>/<address>.
+// POST /remove_upstream/<service>/<address>. With ?drain=1 (SPEC §11) the upstream is set to
+// drain now (202) and removed later, by drain_removals_, as a change of its own.
 void AdminApi::deleteUpstream(AdminCall& call) {
+    auto drain = booleanParameter(call.request, "drain");
+    if (!drain)
+        return call.reply.error(400, "drain must be 1 or 0", "drain");
     Change change{call.service(), registry_.config()};
     UpstreamConfig* upstream = findUpstreamOf(call, change);
     if (!upstream)
         return;
-    auto& upstreams = change.candidate.findService(change.service)->upstreams;
-    upstreams.erase(upstreams.begin() + (upstream - upstreams.data()));
+    if (!*drain) {
+        auto& upstreams = change.candidate.findService(change.service)->upstreams;
+        upstreams.erase(upstreams.begin() + (upstream - upstreams.data()));
+        return applyChange(call, std::move(change));
+    }
+    upstream->admin_state = AdminState::Drain;
+    change.status = 202;
+    const auto timeout = std::chrono::milliseconds(registry_.config().proxy.drain_timeout_ms);
+    change.on_applied = [this, timeout,
+                         pending = DrainRemovals::Pending{
+                             call.service(), call.address(), call.peer, call.text, timeout,
+                             Clock::now() + timeout}]() { drain_removals_.add(pending); };
     applyChange(call, std::move(change));
+}
+
+void AdminApi::removeDrained(const DrainRemovals::Pending& pending, DrainRemovals::Why why,
+                             std::int64_t in_flight) {
+    Config candidate = registry_.config();
+    ServiceConfig* service = candidate.findService(pending.service);
+    // DrainRemovals found both in the running config a moment ago, on this same loop.
+    const ServiceConfig before = *service;
+    auto& upstreams = service->upstreams;
+    upstreams.erase(std::find_if(upstreams.begin(), upstreams.end(), [&](const UpstreamConfig& u) {
+        return u.address == pending.address;
+    }));
+    const std::string detail = why == DrainRemovals::Why::Idle
+                                   ? "drained: nothing in flight"
+                                   : "drain_timeout_ms " + std::to_string(pending.timeout.count()) +
+                                         " passed with " + std::to_string(in_flight) + " in flight";
+    // A refusal (the file changed on disk, a failed write) leaves the upstream in drain; the
+    // journal and the log say so, and the operator may DELETE it again.
+    (void)commitAndRecord(pending.peer, pending.call, pending.service, candidate, &before, service,
+                          200, detail);
 }
 
 // POST /add_upstream/<service>/<address>, the seed call, kept exactly: it creates the service
@@ -194,6 +231,8 @@ void AdminApi::applyChange(AdminCall& call, Change change) {
         call.reply.json(change.status, body.toString());
     };
 
+    if (!call.dry_run && !changed && change.on_applied)
+        change.on_applied();  // already so (an upstream already in drain): what follows still does
     if (call.dry_run) {
         std::string diff;
         if (changed) {
@@ -209,30 +248,40 @@ void AdminApi::applyChange(AdminCall& call, Change change) {
     if (!changed)
         return reply(JsonObject(answer()));
 
-    const std::string summary =
-        describeServiceChange(before ? &*before : nullptr, after ? &*after : nullptr);
     JsonPtr deleted_state = change.deletes_service ? answer() : nullptr;
     Status committed =
-        control_.commit(change.candidate, summary,
-                        describeServiceChange(before ? &*before : nullptr,
-                                              after ? &*after : nullptr, Tense::Asked));
-
-    ChangeRecord record;
-    record.peer = call.peer;
-    record.call = call.text;
-    record.service = change.service;
-    record.before = serviceConfigText(before ? &*before : nullptr);
-    record.after = serviceConfigText(after ? &*after : nullptr);
-    record.status = committed ? change.status : httpStatusFor(committed.error().kind);
-    record.message = committed ? summary : "refused: " + committed.error().describe();
-    journal_.record(std::move(record));
-
+        commitAndRecord(call.peer, call.text, change.service, change.candidate,
+                        before ? &*before : nullptr, after ? &*after : nullptr, change.status);
     if (!committed)
         return call.reply.error(committed.error());
+    if (change.on_applied)
+        change.on_applied();
     if (change.deletes_service)
         return reply(JsonObject(std::move(deleted_state)));
     pool = registry_.find(change.service);  // the new pool: its upstreams as they now run
     reply(JsonObject(answer()));
+}
+
+Status AdminApi::commitAndRecord(const std::string& peer, const std::string& call_text,
+                                 const std::string& service, const Config& candidate,
+                                 const ServiceConfig* before, const ServiceConfig* after,
+                                 int status, const std::string& detail) {
+    std::string summary = describeServiceChange(before, after);
+    if (!detail.empty())
+        summary += " (" + detail + ")";
+    Status committed =
+        control_.commit(candidate, summary, describeServiceChange(before, after, Tense::Asked));
+
+    ChangeRecord record;
+    record.peer = peer;
+    record.call = call_text;
+    record.service = service;
+    record.before = serviceConfigText(before);
+    record.after = serviceConfigText(after);
+    record.status = committed ? status : httpStatusFor(committed.error().kind);
+    record.message = committed ? summary : "refused: " + committed.error().describe();
+    journal_.record(std::move(record));
+    return committed;
 }
 
 }  // namespace switchboard

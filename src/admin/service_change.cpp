@@ -30,6 +30,9 @@ void describeSettings(const ServiceConfig& before, const ServiceConfig& after,
         parts.push_back(std::string("strip_prefix ") + (after.strip_prefix ? "on" : "off"));
     field("hash_key", before.hash_key, after.hash_key);
     field("upstream_host", before.upstream_host, after.upstream_host);
+    if (before.slow_start_ms != after.slow_start_ms)
+        parts.push_back("slow_start_ms " + std::to_string(before.slow_start_ms) + " -> " +
+                        std::to_string(after.slow_start_ms));
     if (before.health_check != after.health_check)
         parts.push_back(!after.health_check    ? "health check removed"
                         : !before.health_check ? "health check added"

@@ -13,10 +13,10 @@ std::shared_ptr<Upstream> LeastConnBalancer::pick(const UpstreamList& upstreams,
     for (const auto& upstream : upstreams) {
         if (!context.isCandidate(*upstream))
             continue;
-        if (!best || lessLoaded(*upstream, **best)) {
+        if (!best || lessLoaded(*upstream, **best, context.now)) {
             best = &upstream;
             tied = false;
-        } else if (!lessLoaded(**best, *upstream)) {
+        } else if (!lessLoaded(**best, *upstream, context.now)) {
             tied = true;
         }
     }
@@ -27,10 +27,11 @@ std::shared_ptr<Upstream> LeastConnBalancer::pick(const UpstreamList& upstreams,
     std::shared_ptr<Upstream> chosen;
     std::int64_t total = 0;
     for (const auto& upstream : upstreams) {
-        if (!context.isCandidate(*upstream) || lessLoaded(**best, *upstream))
+        if (!context.isCandidate(*upstream) || lessLoaded(**best, *upstream, context.now))
             continue;
-        upstream->currentWeight(context.worker) += upstream->weight();
-        total += upstream->weight();
+        const std::int64_t weight = upstream->effectiveWeight(context.now);
+        upstream->currentWeight(context.worker) += weight;
+        total += weight;
         if (!chosen ||
             upstream->currentWeight(context.worker) > chosen->currentWeight(context.worker))
             chosen = upstream;

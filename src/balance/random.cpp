@@ -12,15 +12,19 @@ namespace {
 const std::shared_ptr<Upstream>* candidateAt(const UpstreamList& upstreams,
                                              const PickContext& context, std::uint64_t point,
                                              const Upstream* skip) {
+    const std::shared_ptr<Upstream>* last = nullptr;
     for (const auto& upstream : upstreams) {
         if (upstream.get() == skip || !context.isCandidate(*upstream))
             continue;
-        auto weight = static_cast<std::uint64_t>(upstream->weight());
+        auto weight = static_cast<std::uint64_t>(upstream->effectiveWeight(context.now));
         if (point < weight)
             return &upstream;
         point -= weight;
+        last = &upstream;
     }
-    return nullptr;  // unreachable while point < the candidates' total weight
+    // Past the end only when the main loop changed a weight (or began a slow start) since the
+    // total was summed: the last candidate, rather than no answer.
+    return last;
 }
 
 }  // namespace
@@ -42,17 +46,18 @@ std::shared_ptr<Upstream> RandomBalancer::pick(const UpstreamList& upstreams,
     std::uint64_t total = 0;
     for (const auto& upstream : upstreams)
         if (context.isCandidate(*upstream))
-            total += static_cast<std::uint64_t>(upstream->weight());
+            total += static_cast<std::uint64_t>(upstream->effectiveWeight(context.now));
     if (total == 0)
         return nullptr;
     const auto* first = candidateAt(upstreams, context, below(total), nullptr);
     if (!first)
         return nullptr;
-    std::uint64_t rest = total - static_cast<std::uint64_t>((*first)->weight());
-    if (rest == 0)
+    const auto first_weight = static_cast<std::uint64_t>((*first)->effectiveWeight(context.now));
+    if (first_weight >= total)
         return *first;  // the only candidate
+    const std::uint64_t rest = total - first_weight;
     const auto* second = candidateAt(upstreams, context, below(rest), first->get());
-    if (second && lessLoaded(**second, **first))
+    if (second && lessLoaded(**second, **first, context.now))
         return *second;
     return *first;
 }

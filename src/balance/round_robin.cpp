@@ -10,8 +10,9 @@ std::shared_ptr<Upstream> RoundRobinBalancer::pick(const UpstreamList& upstreams
     for (const auto& upstream : upstreams) {
         if (!context.isCandidate(*upstream))
             continue;
-        upstream->currentWeight(context.worker) += upstream->weight();
-        total += upstream->weight();
+        const std::int64_t weight = upstream->effectiveWeight(context.now);
+        upstream->currentWeight(context.worker) += weight;
+        total += weight;
         if (!best || upstream->currentWeight(context.worker) > best->currentWeight(context.worker))
             best = upstream;
     }

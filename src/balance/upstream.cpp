@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "switchboard/balance/upstream.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace switchboard {
 
 // Relaxed order throughout: each field is a fact on its own (a worker that sees the upstream
@@ -9,6 +12,22 @@ namespace switchboard {
 bool Upstream::isUsable(Clock::time_point now) const {
     return !draining.load(std::memory_order_relaxed) && adminState() == AdminState::Active &&
            isHealthy(now);
+}
+
+std::int64_t Upstream::effectiveWeight(Clock::time_point now) const {
+    const std::int64_t full = weight() * kWeightScale;
+    const std::int64_t start = ramp_start_.load(std::memory_order_relaxed);
+    if (start == 0)
+        return full;
+    const std::int64_t length = slow_start_ticks_.load(std::memory_order_relaxed);
+    const std::int64_t elapsed = ticks(now) - start;
+    if (length <= 0 || elapsed >= length)
+        return full;
+    // 1/10 at the start, linearly to the full weight at the end; never below one unit, so
+    // even weight 1 at its first instant is still picked now and then.
+    const double share = 0.1 + 0.9 * static_cast<double>(std::max<std::int64_t>(elapsed, 0)) /
+                                   static_cast<double>(length);
+    return std::max<std::int64_t>(1, std::llround(static_cast<double>(full) * share));
 }
 
 bool Upstream::isHealthy(Clock::time_point now) const {
@@ -32,8 +51,11 @@ bool Upstream::recordSuccess(Attempt attempt) {
         trial_in_progress_.store(false, std::memory_order_relaxed);
     // Of several answers at once (from workers, or requests sent before it went out), the one
     // whose exchange finds it out is the one that brought it back.
-    return down_until_.load(std::memory_order_relaxed) != 0 &&
-           down_until_.exchange(0, std::memory_order_relaxed) != 0;
+    if (down_until_.load(std::memory_order_relaxed) == 0 ||
+        down_until_.exchange(0, std::memory_order_relaxed) == 0)
+        return false;
+    beginSlowStart(Clock::now());  // back from down (passive health)
+    return true;
 }
 
 Upstream::FailureRecord Upstream::recordFailure(Clock::time_point now, std::int64_t max_fails,

@@ -190,6 +190,7 @@ class ConfigReader {
                  integer("shutdown_timeout_ms", proxy.shutdown_timeout_ms, 0, kDay)},
                 {"tunnel_timeout_ms",
                  integer("tunnel_timeout_ms", proxy.tunnel_timeout_ms, 1, kDay)},
+                {"drain_timeout_ms", integer("drain_timeout_ms", proxy.drain_timeout_ms, 0, kDay)},
                 {"max_connections",
                  integer("max_connections", proxy.max_connections, 1, 1'000'000)},
                 {"access_log",
@@ -351,6 +352,11 @@ class ConfigReader {
                  [&](const toml::node& n) {
                      readString(n, prefix + "upstream_host", service.upstream_host,
                                 checkUpstreamHost);
+                 }},
+                {"slow_start_ms",
+                 [&](const toml::node& n) {
+                     readInteger(n, prefix + "slow_start_ms", service.slow_start_ms,
+                                 kSlowStartMsRange.min, kSlowStartMsRange.max);
                  }},
                 {"upstreams",
                  [&](const toml::node& n) { readUpstreams(n, prefix + "upstreams", service); }},

@@ -50,6 +50,7 @@ void forEachKey(const ProxySettings& a, const ProxySettings& b, Visit&& visit) {
     visit("fail_timeout_ms", a.fail_timeout_ms, b.fail_timeout_ms);
     visit("shutdown_timeout_ms", a.shutdown_timeout_ms, b.shutdown_timeout_ms);
     visit("tunnel_timeout_ms", a.tunnel_timeout_ms, b.tunnel_timeout_ms);
+    visit("drain_timeout_ms", a.drain_timeout_ms, b.drain_timeout_ms);
     visit("max_connections", a.max_connections, b.max_connections);
     visit("access_log", a.access_log, b.access_log);
     visit("access_log_format", a.access_log_format, b.access_log_format);
@@ -75,6 +76,7 @@ void forEachKey(const ServiceConfig& a, const ServiceConfig& b, Visit&& visit) {
     visit("strip_prefix", a.strip_prefix, b.strip_prefix);
     visit("hash_key", a.hash_key, b.hash_key);
     visit("upstream_host", a.upstream_host, b.upstream_host);
+    visit("slow_start_ms", a.slow_start_ms, b.slow_start_ms);
 }
 
 template <typename Visit>

@@ -147,6 +147,7 @@ class HealthChecker::Probe {
                 upstream->health_check_down = false;
                 // The active check vouches for it: forget passive failures too.
                 upstream->recordSuccess();
+                upstream->beginSlowStart(Clock::now());  // back from down
                 logInfo("service " + service_ + ": upstream " + upstream->name() +
                         " is up (health check: " + detail + ", " + std::to_string(successes_) +
                         " passed in a row)");

@@ -51,22 +51,37 @@ void Registry::apply(const Config& next) {
             existing[pool->name()][upstream->name()] = upstream;
     }
 
+    const auto now = Clock::now();
     std::vector<std::shared_ptr<ServicePool>> pools;
     for (const auto& service : next.services) {
         UpstreamList upstreams;
         auto& kept = existing[service.name];
+        const std::chrono::milliseconds slow_start(service.slow_start_ms);
         for (const auto& upstream_config : service.upstreams) {
             auto found = kept.find(upstream_config.address);
             if (found != kept.end()) {
-                found->second->setWeight(upstream_config.weight);
-                found->second->setAdminState(upstream_config.admin_state);
+                Upstream& upstream = *found->second;
+                upstream.setWeight(upstream_config.weight);
+                upstream.setSlowStart(slow_start);
+                // Set active again (from drain or maint): it ramps up like a new one.
+                if (upstream.adminState() != AdminState::Active &&
+                    upstream_config.admin_state == AdminState::Active)
+                    upstream.beginSlowStart(now);
+                upstream.setAdminState(upstream_config.admin_state);
                 upstreams.push_back(found->second);
                 kept.erase(found);
                 continue;
             }
             // Addresses in a validated Config always parse.
             auto address = parseHostPort(upstream_config.address);
-            upstreams.push_back(std::make_shared<Upstream>(upstream_config, *address, workers_));
+            auto upstream = std::make_shared<Upstream>(upstream_config, *address, workers_);
+            upstream->setSlowStart(slow_start);
+            // New next to upstreams already serving: it ramps up. The upstreams of a new service
+            // (and at start, every one) take their full weight at once, or the first of them
+            // would ramp next to the later ones, which had nothing to warm up against.
+            if (stats.count(service.name))
+                upstream->beginSlowStart(now);
+            upstreams.push_back(std::move(upstream));
         }
         auto& service_stats = stats[service.name];
         if (!service_stats)

@@ -96,7 +96,7 @@ Server::Server(ConfigStore store, Config initial)
     health_->reconcile(registry_);
     workers_ = std::make_unique<ProxyWorkers>(registry_.workers(), base_.get(), registry_.table(),
                                               stats_, access_log_);
-    admin_ = std::make_unique<AdminApi>(registry_, *this, stats_);
+    admin_ = std::make_unique<AdminApi>(base_.get(), registry_, *this, stats_);
     admin_http_.reset(evhttp_new(base_.get()));
     evhttp_set_gencb(admin_http_.get(), CCallback<&AdminApi::handleRequest>::call, admin_.get());
     evhttp_set_max_body_size(admin_http_.get(), 1 << 20);

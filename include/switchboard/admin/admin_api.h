@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "switchboard/admin/change_journal.h"
+#include "switchboard/admin/drain_removals.h"
 #include "switchboard/admin/route_table.h"
 #include "switchboard/base/libevent.h"
 #include "switchboard/base/result.h"
@@ -77,8 +78,9 @@ class ConfigControl {
 //    (POST /reload and SIGHUP) are recorded with their result.
 class AdminApi {
   public:
-    AdminApi(Registry& registry, ConfigControl& control, const ServerStats& stats)
-        : registry_(registry), control_(control), stats_(stats) {}
+    // `base`: the main loop, for the removals that wait for a drain.
+    AdminApi(event_base* base, Registry& registry, ConfigControl& control,
+             const ServerStats& stats);
 
     // The admin listener's evhttp general callback, registered through
     // CCallback<&AdminApi::handleRequest>::call with the AdminApi as its argument.
@@ -112,6 +114,16 @@ class AdminApi {
     UpstreamConfig* findUpstreamOf(AdminCall& call, Change& change);
     // Validates, previews (dry run) or commits a change, records it, and answers.
     void applyChange(AdminCall& call, Change change);
+    // Saves and applies `candidate`, a change of `service` from `before` to `after` (null:
+    // none), and records it in the journal as `status` (or the refusal's). `detail` is added
+    // to the log summary.
+    Status commitAndRecord(const std::string& peer, const std::string& call_text,
+                           const std::string& service, const Config& candidate,
+                           const ServiceConfig* before, const ServiceConfig* after, int status,
+                           const std::string& detail = "");
+    // The second half of DELETE ...?drain=1: the drained upstream goes.
+    void removeDrained(const DrainRemovals::Pending& pending, DrainRemovals::Why why,
+                       std::int64_t in_flight);
 
     // admin_status.cpp: health, reload, the running config, the journal, metrics.
     void getHealth(AdminCall& call);
@@ -124,6 +136,7 @@ class AdminApi {
     ConfigControl& control_;
     const ServerStats& stats_;
     ChangeJournal journal_;
+    DrainRemovals drain_removals_;
 };
 
 }  // namespace switchboard

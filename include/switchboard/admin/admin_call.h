@@ -88,8 +88,12 @@ struct AdminCall {
 // nullopt when a segment does not decode (a NUL byte or a bad escape).
 std::optional<std::vector<std::string>> pathSegments(evhttp_request* request);
 
-// `?dry_run=1` (also `true`, `yes`, `on`, or a bare `dry_run`); `0`/`false`/`no`/`off` is a
-// real call. Other parameters are ignored. nullopt for a value that is neither.
-std::optional<bool> dryRunParameter(evhttp_request* request);
+// The query parameter `name` as a yes or no: `1` (also `true`, `yes`, `on`, or a bare `name`)
+// or `0`/`false`/`no`/`off`; false when absent. Other parameters are ignored. nullopt for a
+// value that is neither. `?dry_run=1` and `?drain=1`.
+std::optional<bool> booleanParameter(evhttp_request* request, std::string_view name);
+inline std::optional<bool> dryRunParameter(evhttp_request* request) {
+    return booleanParameter(request, "dry_run");
+}
 
 }  // namespace switchboard

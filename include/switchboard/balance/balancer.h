@@ -53,12 +53,12 @@ class Balancer {
 // for every request without knowing the strategy.
 std::string_view requestHashValue(std::string_view hash_key, const RequestHead& request);
 
-// True when `a` carries less load than `b` for its weight: in_flight_a / weight_a <
-// in_flight_b / weight_b, compared as in_flight_a * weight_b < in_flight_b * weight_a so that
-// no division rounds (least_conn, random's two choices).
-inline bool lessLoaded(const Upstream& a, const Upstream& b) {
-    return a.in_flight.load(std::memory_order_relaxed) * b.weight() <
-           b.in_flight.load(std::memory_order_relaxed) * a.weight();
+// True when `a` carries less load than `b` for its weight at `now` (slow start included):
+// in_flight_a / weight_a < in_flight_b / weight_b, compared as in_flight_a * weight_b <
+// in_flight_b * weight_a so that no division rounds (least_conn, random's two choices).
+inline bool lessLoaded(const Upstream& a, const Upstream& b, Clock::time_point now) {
+    return a.in_flight.load(std::memory_order_relaxed) * b.effectiveWeight(now) <
+           b.in_flight.load(std::memory_order_relaxed) * a.effectiveWeight(now);
 }
 
 }  // namespace switchboard

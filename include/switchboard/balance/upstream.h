@@ -37,6 +37,23 @@ class Upstream {
     std::int64_t weight() const { return weight_.load(std::memory_order_relaxed); }
     void setWeight(std::int64_t weight) { weight_.store(weight, std::memory_order_relaxed); }
 
+    // Slow start (SPEC §11): an upstream that becomes usable (new, back from down, or set
+    // active again) starts at 1/10 of its weight and reaches the full weight linearly over the
+    // service's slow_start_ms. The strategies that weigh (round_robin, least_conn, random) pick
+    // by effectiveWeight; consistent_hash places its ring points by weight() and ignores it.
+    static constexpr std::int64_t kWeightScale = 1000;
+    // The weight at `now` in 1/kWeightScale units: weight() * kWeightScale outside a ramp.
+    std::int64_t effectiveWeight(Clock::time_point now) const;
+    // The ramp's length; 0 turns slow start off (a ramp under way ends at once).
+    void setSlowStart(std::chrono::milliseconds length) {
+        slow_start_ticks_.store(std::chrono::duration_cast<Clock::duration>(length).count(),
+                                std::memory_order_relaxed);
+    }
+    // The upstream became usable at `now`: a ramp starts (when slow start is on).
+    void beginSlowStart(Clock::time_point now) {
+        ramp_start_.store(ticks(now), std::memory_order_relaxed);
+    }
+
     // The operator's admin_state (SPEC §11), set by the main loop from the configuration.
     AdminState adminState() const { return admin_state_.load(std::memory_order_relaxed); }
     void setAdminState(AdminState state) { admin_state_.store(state, std::memory_order_relaxed); }
@@ -112,6 +129,9 @@ class Upstream {
     std::string name_;
     HostPort address_;
     std::atomic<std::int64_t> weight_;
+    std::atomic<std::int64_t> slow_start_ticks_{0};
+    // Clock ticks when the latest ramp started; 0 = none since the upstream was made.
+    std::atomic<std::int64_t> ramp_start_{0};
     std::atomic<AdminState> admin_state_;
     std::vector<WorkerTurn> turns_;
     std::atomic<std::int64_t> consecutive_failures_{0};

@@ -42,6 +42,9 @@ struct ProxySettings {
     // An upgraded connection (WebSocket tunnel, SPEC §10) with no byte moved either way for this
     // long is closed.
     std::int64_t tunnel_timeout_ms = 3600000;
+    // DELETE ...?drain=1 (SPEC §11) removes the drained upstream once nothing is in flight on
+    // it, or after this long at the latest.
+    std::int64_t drain_timeout_ms = 30000;
     // Client connections open at once on the proxy port; more are accepted and closed at once.
     std::int64_t max_connections = 10000;
     std::string access_log = "-";
@@ -91,6 +94,9 @@ struct ServiceConfig {
     std::string hash_key = "client_ip";
     // The Host the upstream gets: "client" (theirs), "upstream" (its host:port), or a literal.
     std::string upstream_host = "client";
+    // Slow start (SPEC §11): an upstream that becomes usable ramps from 1/10 of its weight to
+    // all of it over this long; 0 = off.
+    std::int64_t slow_start_ms = 0;
     std::vector<UpstreamConfig> upstreams;
     std::optional<HealthCheckConfig> health_check;
     bool operator==(const ServiceConfig&) const = default;
@@ -145,6 +151,7 @@ struct IntegerRange {
 inline constexpr IntegerRange kHealthIntervalMsRange{10, 3'600'000};
 inline constexpr IntegerRange kHealthTimeoutMsRange{1, 3'600'000};
 inline constexpr IntegerRange kHealthRiseFallRange{1, 100};
+inline constexpr IntegerRange kSlowStartMsRange{0, 3'600'000};
 // "<what> must be from MIN to MAX, not VALUE" (the file loader's wording), or nothing.
 std::optional<std::string> checkIntegerRange(std::string_view what, std::int64_t value,
                                              IntegerRange range);

@@ -19,8 +19,8 @@
 
 namespace harness {
 
-// A switchboard on `<configHead><extra_admin><services>`; admin calls carry the token when
-// one is set.
+// A switchboard on `<configHead + proxy_settings><token><services>`; admin calls carry the
+// token when one is set.
 class AdminTest : public ::testing::Test {
   protected:
     // Ports from freePort() can be taken by another test's process before switchboard binds
@@ -30,6 +30,7 @@ class AdminTest : public ::testing::Test {
         token_ = token;
         for (int attempt = 0; attempt < 5; ++attempt) {
             std::string head = configHead(proxy_port, admin_port);
+            head.insert(head.find("\n[admin]"), proxy_settings);
             if (!token.empty())
                 head += "token = \"" + token + "\"\n";
             writeFile(path(), head + services);
@@ -57,6 +58,7 @@ class AdminTest : public ::testing::Test {
     std::string file() const { return readFile(path()); }
 
     TempDir dir;
+    std::string proxy_settings;  // more [proxy] keys, one per line: "drain_timeout_ms = 500\n"
     int proxy_port = freePort();
     int admin_port = freePort();
     std::unique_ptr<SwitchboardProcess> switchboard;

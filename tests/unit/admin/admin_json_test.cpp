@@ -216,7 +216,7 @@ TEST(ServiceJson, StateShowsRunTimeOfRunningUpstreamsAndFreshOnesAsUp) {
     EXPECT_EQ(
         state.toString(),
         R"({"name":"apiA","route":"/apiA","host":"","strategy":"round_robin",)"
-        R"("strip_prefix":false,"hash_key":"client_ip","upstream_host":"client","upstreams":[)"
+        R"("strip_prefix":false,"hash_key":"client_ip","upstream_host":"client","slow_start_ms":0,"upstreams":[)"
         R"({"address":"127.0.0.1:1","weight":1,"state":"up","admin_state":"active",)"
         R"("in_flight":2,"requests":40},)"
         R"({"address":"127.0.0.1:2","weight":3,"state":"up","admin_state":"active",)"

@@ -288,6 +288,33 @@ TEST(ConfigFile, TunnelTimeoutOutOfRangeIsAnErrorAtTheValue) {
     }
 }
 
+// SPEC §11: [proxy] drain_timeout_ms (0 allowed: removed at once) and a service's
+// slow_start_ms (0 = off, up to an hour).
+TEST(ConfigFile, DrainTimeoutAndSlowStartParseRenderAndRefuseBadValues) {
+    EXPECT_EQ(Config{}.proxy.drain_timeout_ms, 30'000);
+    EXPECT_EQ(makeDefaultService("x").slow_start_ms, 0);
+    auto parse = parseConfigText(
+        "[proxy]\ndrain_timeout_ms = 0\n[services.a]\nslow_start_ms = 30000\n", "t.toml");
+    ASSERT_TRUE(parse.config) << (parse.errors.empty() ? "" : parse.errors[0].toString());
+    EXPECT_EQ(parse.config->proxy.drain_timeout_ms, 0);
+    EXPECT_EQ(parse.config->services[0].slow_start_ms, 30'000);
+    const std::string text = renderConfig(*parse.config);
+    EXPECT_NE(text.find("drain_timeout_ms = 0\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("slow_start_ms = 30000\n"), std::string::npos) << text;
+    EXPECT_EQ(parseConfigText(text, "rendered.toml").config, parse.config);
+
+    for (const char* bad :
+         {"[proxy]\ndrain_timeout_ms = -1\n", "[proxy]\ndrain_timeout_ms = 86400001\n",
+          "[services.a]\nslow_start_ms = 3600001\n", "[services.a]\nslow_start_ms = \"2s\"\n"}) {
+        auto refused = parseConfigText(bad, "t.toml");
+        ASSERT_EQ(refused.errors.size(), 1u) << bad;
+        EXPECT_EQ(refused.errors[0].line, 2) << refused.errors[0].toString();
+        EXPECT_TRUE(refused.errors[0].message.find("proxy.drain_timeout_ms") != std::string::npos ||
+                    refused.errors[0].message.find("services.a.slow_start_ms") != std::string::npos)
+            << refused.errors[0].toString();
+    }
+}
+
 TEST(ConfigFile, AnUnterminatedStringGetsAHint) {
     for (const char* text : {"[proxy]\naccess_log = \"abc\nretries = 2\n",
                              "[proxy]\naccess_log = \"abc", "[proxy]\naccess_log = 'abc\n"}) {

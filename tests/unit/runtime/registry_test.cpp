@@ -95,3 +95,40 @@ TEST(Registry, RemovedServiceStopsRouting) {
     EXPECT_EQ(routed(registry, "", "/b"), "<none>");
     EXPECT_EQ(routed(registry, "", "/a"), "a");
 }
+
+// SPEC §11 slow start: a new upstream next to serving ones ramps, and so does one set active
+// again; those present at start, or of a new service, take their full weight at once.
+TEST(Registry, SlowStartRampsWhatBecomesUsable) {
+    Registry registry;
+    Config config;
+    ServiceConfig api = service("api", "/api", "", {"127.0.0.1:1"});
+    api.slow_start_ms = 2000;
+    config.services.push_back(api);
+    registry.apply(config);
+    auto weightOf = [&](const std::string& address) {
+        for (const auto& upstream : registry.find("api")->upstreams())
+            if (upstream->name() == address)
+                return upstream->effectiveWeight(Clock::now());
+        return std::int64_t{-1};
+    };
+    constexpr std::int64_t kFull = Upstream::kWeightScale;
+    EXPECT_EQ(weightOf("127.0.0.1:1"), kFull);
+
+    config.services[0].upstreams.push_back({"127.0.0.1:2", 1});
+    registry.apply(config);
+    EXPECT_EQ(weightOf("127.0.0.1:1"), kFull);
+    EXPECT_LT(weightOf("127.0.0.1:2"), kFull / 5);
+
+    config.services[0].upstreams[0].admin_state = AdminState::Maint;
+    registry.apply(config);
+    EXPECT_EQ(weightOf("127.0.0.1:1"), kFull);  // in maint it is not picked at all
+    config.services[0].upstreams[0].admin_state = AdminState::Active;
+    registry.apply(config);
+    EXPECT_LT(weightOf("127.0.0.1:1"), kFull / 5);
+
+    // slow_start_ms = 0 ends the ramps.
+    config.services[0].slow_start_ms = 0;
+    registry.apply(config);
+    EXPECT_EQ(weightOf("127.0.0.1:1"), kFull);
+    EXPECT_EQ(weightOf("127.0.0.1:2"), kFull);
+}
