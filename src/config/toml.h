@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// toml++ as switchboard uses it: header-only and without exceptions, so parse() returns a
-// parse_result. Included only inside src/config (config_file.cpp and the editor).
-#define TOML_HEADER_ONLY 1
+// toml++ as switchboard uses it: without exceptions, so parse() returns a parse_result, and
+// compiled once (toml_implementation.cpp). Included only inside src/config and its tests.
+#define TOML_HEADER_ONLY 0
 #define TOML_EXCEPTIONS 0
 // toml++ 3.3 asserts a precondition that malformed input can break: `[` followed by a byte
 // that cannot start a key (`[=`, `[[[`, a NUL) reaches parse_key(), whose TOML_ASSERT_ASSUME
