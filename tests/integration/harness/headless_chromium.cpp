@@ -2,7 +2,6 @@
 #include "harness/headless_chromium.h"
 
 #include <cjson/cJSON.h>
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -98,17 +97,7 @@ bool HeadlessChromium::launch() {
         // A process group of its own, so that kill() reaches the renderer, GPU and zygote
         // processes too, not only the one we started.
         setpgid(0, 0);
-        int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int null_fd = ::open("/dev/null", O_RDONLY);
-        dup2(null_fd, 0);
-        dup2(log_fd, 1);
-        dup2(log_fd, 2);
-        std::vector<char*> argv;
-        for (auto& arg : args)
-            argv.push_back(arg.data());
-        argv.push_back(nullptr);
-        execvp(argv[0], argv.data());
-        _exit(127);
+        execWithOutput(std::move(args), log_path, log_path);
     }
     if (pid_ < 0) {
         error_ = "fork failed";
