@@ -44,8 +44,10 @@ class StatusPage : public AdminTest {
                "upstreams = [\"" +
                search_e.address() + "\", \"" + closedAddress() +
                "\"]\n"
-               "health_check = { path = \"/\", interval_ms = 100, timeout_ms = 200, rise = 1, "
-               "fall = 1 }\n";
+               // A refused connect fails at once; a live upstream slow to answer on a busy
+               // machine must not be taken down by one late check.
+               "health_check = { path = \"/\", interval_ms = 100, timeout_ms = 2000, rise = 1, "
+               "fall = 2 }\n";
     }
     std::string closedAddress() const { return "127.0.0.1:" + std::to_string(closed_port); }
     std::string pageUrl() const { return "http://127.0.0.1:" + std::to_string(admin_port) + "/"; }
