@@ -31,9 +31,10 @@ FUZZ_BUILD_DIR ?= build-fuzz
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 10
+# chromium: the status page tests drive a real headless browser (SPEC §11).
 DEB_PACKAGES := libevent-dev libtomlplusplus-dev libcjson-dev libsystemd-dev libssl-dev openssl libgtest-dev \
                 pkg-config cmake g++ curl groff-base systemd dpkg-dev file clang-format \
-                lintian
+                lintian chromium
 # The fuzz build's compiler and libFuzzer runtime.
 FUZZ_DEB_PACKAGES := clang libclang-rt-14-dev
 CONFIG_COPY := $(BUILD_DIR)/run/switchboard.toml

@@ -122,11 +122,12 @@ std::optional<std::vector<std::string>> pathSegments(evhttp_request* request) {
     return segments;
 }
 
-std::optional<bool> booleanParameter(evhttp_request* request, std::string_view name) {
+std::optional<std::vector<std::string>> queryValues(evhttp_request* request,
+                                                    std::string_view name) {
     const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
     const char* raw = uri ? evhttp_uri_get_query(uri) : nullptr;
     std::string_view query = raw ? raw : "";
-    bool yes = false;
+    std::vector<std::string> values;
     while (!query.empty()) {
         auto amp = query.find('&');
         std::string_view pair = query.substr(0, amp);
@@ -139,9 +140,20 @@ std::optional<bool> booleanParameter(evhttp_request* request, std::string_view n
                                                       : percentDecode(pair.substr(equals + 1));
         if (!value)
             return std::nullopt;
-        if (*value == "1" || *value == "true" || *value == "yes" || *value == "on")
+        values.push_back(std::move(*value));
+    }
+    return values;
+}
+
+std::optional<bool> booleanParameter(evhttp_request* request, std::string_view name) {
+    auto values = queryValues(request, name);
+    if (!values)
+        return std::nullopt;
+    bool yes = false;
+    for (const std::string& value : *values) {
+        if (value == "1" || value == "true" || value == "yes" || value == "on")
             yes = true;
-        else if (*value == "0" || *value == "false" || *value == "no" || *value == "off")
+        else if (value == "0" || value == "false" || value == "no" || value == "off")
             yes = false;
         else
             return std::nullopt;

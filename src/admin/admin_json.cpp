@@ -429,10 +429,16 @@ JsonPtr serviceStateJson(const ServiceConfig& service, const ServicePool* runtim
         object.add("address", upstream.address).add("weight", upstream.weight);
         object.add("state", running ? upstreamStateName(*running, now) : "up")
             .add("admin_state", adminStateName(upstream.admin_state));
+        // responses_5xx: the upstream's own 5xx answers (not switchboard's 502/504 when it
+        // could not get one), for the status page's 5xx rate.
         if (running)
-            object.add("in_flight", running->in_flight).add("requests", running->requests);
+            object.add("in_flight", running->in_flight)
+                .add("requests", running->requests)
+                .add("responses_5xx", running->stats.responses[5].load());
         else
-            object.add("in_flight", 0).add("requests", std::uint64_t{0});
+            object.add("in_flight", 0)
+                .add("requests", std::uint64_t{0})
+                .add("responses_5xx", std::uint64_t{0});
         appendToArray(upstreams.get(), object.release());
     }
     return serviceConfigObject(service).add("upstreams", std::move(upstreams)).release();

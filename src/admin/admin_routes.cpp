@@ -8,6 +8,7 @@ namespace switchboard {
 
 std::span<const Route<AdminApi::Handler>> AdminApi::routes() {
     static const Route<Handler> kRoutes[] = {
+        {EVHTTP_REQ_GET, "/", &AdminApi::getStatusPage},
         {EVHTTP_REQ_GET, "/healthz", &AdminApi::getHealth},
         {EVHTTP_REQ_GET, "/services", &AdminApi::getServices},
         {EVHTTP_REQ_GET, "/services/{service}", &AdminApi::getService},

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The handlers of the server as a whole: health, reload, the running config, the change
 // journal and metrics.
+#include <charconv>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -107,8 +109,17 @@ void AdminApi::getConfig(AdminCall& call) {
 }
 
 void AdminApi::getChanges(AdminCall& call) {
+    // ?limit=N: the newest N only; the status page asks for 20 every 2 s, not for all kept.
+    std::size_t limit = SIZE_MAX;
+    auto limits = queryValues(call.request, "limit");
+    if (!limits || !limits->empty()) {
+        const std::string text = limits ? limits->back() : "";
+        auto [end, problem] = std::from_chars(text.data(), text.data() + text.size(), limit);
+        if (problem != std::errc() || end != text.data() + text.size() || limit == 0)
+            return call.reply.error(400, "limit must be a positive integer", "limit");
+    }
     auto changes = makeJsonArray();
-    for (const auto& change : journal_.newestFirst())
+    for (const auto& change : journal_.newestFirst(limit))
         appendToArray(changes.get(), change.toJsonValue());
     call.reply.json(200, JsonObject().add("changes", std::move(changes)).release());
 }

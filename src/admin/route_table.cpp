@@ -11,6 +11,8 @@ namespace route_detail {
 
 bool matchPattern(std::string_view pattern, const std::vector<std::string>& segments,
                   RouteParameters& parameters) {
+    if (pattern == "/")
+        return segments.empty();  // the root: no segment to walk
     std::size_t index = 0;
     while (!pattern.empty()) {
         pattern.remove_prefix(1);  // the '/' before each segment

@@ -138,3 +138,23 @@ TEST_F(AdminJournal, KeepsAtLeastTheLastHundred) {
         EXPECT_EQ(after.back(), address) << i;
     }
 }
+
+TEST_F(AdminJournal, LimitAnswersTheNewestOnly) {
+    for (int weight = 2; weight <= 4; ++weight)
+        ASSERT_EQ(admin("PATCH", "/services/apiA/upstreams/" + one.address(),
+                        R"({"weight": )" + std::to_string(weight) + "}")
+                      .status,
+                  200);
+    auto limited = admin("GET", "/changes?limit=2");
+    ASSERT_EQ(limited.status, 200);
+    JsonDoc doc(limited.body);
+    ASSERT_EQ(doc["changes"].size(), 2);
+    EXPECT_EQ(doc["changes"][0]["after"]["upstreams"][0]["weight"].num(), 4);
+    EXPECT_EQ(doc["changes"][1]["after"]["upstreams"][0]["weight"].num(), 3);
+    EXPECT_EQ(JsonDoc(admin("GET", "/changes?limit=100").body)["changes"].size(), 3);
+    for (const char* bad : {"0", "-1", "x", "2x", ""}) {
+        auto refused = admin("GET", std::string("/changes?limit=") + bad);
+        EXPECT_EQ(refused.status, 400) << bad;
+        EXPECT_EQ(JsonDoc(refused.body)["field"].str(), "limit") << bad;
+    }
+}

@@ -61,7 +61,8 @@ class ConfigControl {
 // Decisions where SPEC is silent (documented in switchboard(8)):
 //  * GET routes also answer HEAD (headers only); `Allow` lists GET. Every other method,
 //    and HEAD where GET is not allowed, is 405 with `Allow`.
-//  * A token check comes before routing: without the token even an unknown path is 401.
+//  * A token check comes before routing: without the token even an unknown path is 401. Only
+//    /healthz and / (the status page, whose script asks for the token) are served without it.
 //  * POST /services/<name>/upstreams for an address already there answers 200; a different
 //    "weight" updates it, an absent one leaves it. For a new address weight defaults to 1.
 //  * A route or host clash with another service is 400 (invalid, as in the file), not 409.
@@ -131,6 +132,9 @@ class AdminApi {
     void getConfig(AdminCall& call);
     void getChanges(AdminCall& call);
     void getMetrics(AdminCall& call);
+
+    // status_page.cpp: the status page (SPEC §11).
+    void getStatusPage(AdminCall& call);
 
     Registry& registry_;
     ConfigControl& control_;

@@ -88,6 +88,10 @@ struct AdminCall {
 // nullopt when a segment does not decode (a NUL byte or a bad escape).
 std::optional<std::vector<std::string>> pathSegments(evhttp_request* request);
 
+// The values of the query parameter `name`, in order, percent-decoded; one given bare (`?name`,
+// no '=') reads as "1". nullopt when one of them does not decode. Other parameters are ignored.
+std::optional<std::vector<std::string>> queryValues(evhttp_request* request, std::string_view name);
+
 // The query parameter `name` as a yes or no: `1` (also `true`, `yes`, `on`, or a bare `name`)
 // or `0`/`false`/`no`/`off`; false when absent. Other parameters are ignored. nullopt for a
 // value that is neither. `?dry_run=1` and `?drain=1`.

@@ -167,22 +167,12 @@ SwitchboardProcess::SwitchboardProcess(std::string config_path, int proxy_port, 
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     pid_ = fork();
     if (pid_ == 0) {
-        int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        dup2(log_fd, 1);
-        dup2(log_fd, 2);
         if (file_size_limit >= 0) {
             rlimit limit{static_cast<rlim_t>(file_size_limit),
                          static_cast<rlim_t>(file_size_limit)};
             setrlimit(RLIMIT_FSIZE, &limit);
         }
-        int null_fd = ::open("/dev/null", O_RDONLY);
-        dup2(null_fd, 0);
-        std::vector<char*> argv;
-        for (auto& arg : args)
-            argv.push_back(arg.data());
-        argv.push_back(nullptr);
-        execv(argv[0], argv.data());
-        _exit(127);
+        execWithOutput(std::move(args), log_path_, log_path_);
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
@@ -291,24 +281,30 @@ bool SwitchboardProcess::waitForLog(const std::string& needle, int timeout_ms) c
     return false;
 }
 
+void execWithOutput(std::vector<std::string> argv, const std::string& out_path,
+                    const std::string& err_path) {
+    int in_fd = ::open("/dev/null", O_RDONLY);
+    int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int err_fd = err_path == out_path
+                     ? out_fd
+                     : ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(in_fd, 0);
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    std::vector<char*> pointers;
+    for (auto& arg : argv)
+        pointers.push_back(arg.data());
+    pointers.push_back(nullptr);
+    execvp(pointers[0], pointers.data());
+    _exit(127);
+}
+
 CommandResult runCommand(std::vector<std::string> argv) {
     TempDir dir;
     std::string out_path = dir.file("out"), err_path = dir.file("err");
     pid_t pid = fork();
-    if (pid == 0) {
-        int in_fd = ::open("/dev/null", O_RDONLY);
-        int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT, 0644);
-        int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT, 0644);
-        dup2(in_fd, 0);
-        dup2(out_fd, 1);
-        dup2(err_fd, 2);
-        std::vector<char*> pointers;
-        for (auto& arg : argv)
-            pointers.push_back(arg.data());
-        pointers.push_back(nullptr);
-        execvp(pointers[0], pointers.data());
-        _exit(127);
-    }
+    if (pid == 0)
+        execWithOutput(std::move(argv), out_path, err_path);
     int status = 0;
     waitpid(pid, &status, 0);
     CommandResult result;

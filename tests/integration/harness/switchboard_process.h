@@ -129,5 +129,9 @@ struct CommandResult {
 CommandResult runSwitchboard(const std::vector<std::string>& args);
 // Runs any program (looked up in PATH) to completion, stdin from /dev/null.
 CommandResult runCommand(std::vector<std::string> argv);
+// For the child after fork(): stdin from /dev/null, stdout and stderr appended to these files
+// (one file when the paths are the same), then execvp(argv); exit status 127 when that fails.
+[[noreturn]] void execWithOutput(std::vector<std::string> argv, const std::string& out_path,
+                                 const std::string& err_path);
 
 }  // namespace harness

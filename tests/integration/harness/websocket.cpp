@@ -161,14 +161,15 @@ WebSocketClient::~WebSocketClient() {
     close();
 }
 
-Answer WebSocketClient::handshake(const std::string& target, const std::string& extra_headers) {
+Answer WebSocketClient::handshake(const std::string& target, const std::string& extra_headers,
+                                  const std::string& host) {
     std::random_device random;
     unsigned char nonce[16];
     for (auto& byte : nonce)
         byte = static_cast<unsigned char>(random());
     const std::string key = base64(nonce, sizeof nonce);
-    const std::string request = "GET " + target +
-                                " HTTP/1.1\r\nHost: ws.test\r\nUpgrade: websocket\r\n"
+    const std::string request = "GET " + target + " HTTP/1.1\r\nHost: " + host +
+                                "\r\nUpgrade: websocket\r\n"
                                 "Connection: Upgrade\r\nSec-WebSocket-Key: " +
                                 key + "\r\nSec-WebSocket-Version: 13\r\n" + extra_headers + "\r\n";
     Answer answer;

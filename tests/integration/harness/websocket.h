@@ -42,8 +42,10 @@ class WebSocketClient {
 
     // Sends an upgrade request for `target` (with `extra_headers`, each line ending in CRLF)
     // and reads the answer's head, and its body when it has a Content-Length. accepted() then
-    // says whether it was a 101 whose Sec-WebSocket-Accept matches the key sent.
-    Answer handshake(const std::string& target, const std::string& extra_headers = "");
+    // says whether it was a 101 whose Sec-WebSocket-Accept matches the key sent. `host` is the
+    // Host header's value.
+    Answer handshake(const std::string& target, const std::string& extra_headers = "",
+                     const std::string& host = "ws.test");
     bool accepted() const { return accepted_; }
 
     void sendFrame(int opcode, const std::string& payload);

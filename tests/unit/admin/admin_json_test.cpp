@@ -209,6 +209,8 @@ TEST(ServiceJson, StateShowsRunTimeOfRunningUpstreamsAndFreshOnesAsUp) {
     auto pool = registry.find("apiA");
     pool->upstreams()[0]->in_flight = 2;
     pool->upstreams()[0]->requests = 40;
+    pool->upstreams()[0]->stats.responses[5].add(3);
+    pool->upstreams()[0]->stats.responses[0].add(2);  // failures are not 5xx answers
 
     ServiceConfig candidate = service;
     candidate.upstreams.push_back({"127.0.0.1:3", 1});
@@ -218,11 +220,11 @@ TEST(ServiceJson, StateShowsRunTimeOfRunningUpstreamsAndFreshOnesAsUp) {
         R"({"name":"apiA","route":"/apiA","host":"","strategy":"round_robin",)"
         R"("strip_prefix":false,"hash_key":"client_ip","upstream_host":"client","slow_start_ms":0,"upstreams":[)"
         R"({"address":"127.0.0.1:1","weight":1,"state":"up","admin_state":"active",)"
-        R"("in_flight":2,"requests":40},)"
+        R"("in_flight":2,"requests":40,"responses_5xx":3},)"
         R"({"address":"127.0.0.1:2","weight":3,"state":"up","admin_state":"active",)"
-        R"("in_flight":0,"requests":0},)"
+        R"("in_flight":0,"requests":0,"responses_5xx":0},)"
         R"({"address":"127.0.0.1:3","weight":1,"state":"up","admin_state":"active",)"
-        R"("in_flight":0,"requests":0}]})");
+        R"("in_flight":0,"requests":0,"responses_5xx":0}]})");
 
     pool->upstreams()[1]->draining = true;
     JsonObject draining(serviceStateJson(service, pool.get()));

@@ -108,3 +108,18 @@ TEST(RouteTable, MethodNames) {
     EXPECT_STREQ(methodName(EVHTTP_REQ_DELETE), "DELETE");
     EXPECT_STREQ(methodName(EVHTTP_REQ_PATCH), "PATCH");
 }
+
+TEST(RouteTable, TheRootPatternTakesOnlyTheEmptyPath) {
+    const Route<int> routes[] = {
+        {EVHTTP_REQ_GET, "/", 8},
+        {EVHTTP_REQ_GET, "/healthz", 1},
+    };
+    auto handler = [&](evhttp_cmd_type method, std::vector<std::string> segments) {
+        return handlerOf(findRoute<int>(routes, method, segments));
+    };
+    EXPECT_EQ(handler(EVHTTP_REQ_GET, {}), 8);
+    EXPECT_EQ(handler(EVHTTP_REQ_HEAD, {}), 8);
+    EXPECT_EQ(handler(EVHTTP_REQ_GET, {"healthz"}), 1);
+    EXPECT_EQ(handler(EVHTTP_REQ_GET, {"index.html"}), 0);
+    EXPECT_EQ(refusalOf(findRoute<int>(routes, EVHTTP_REQ_POST, {})).allow, "GET");
+}
