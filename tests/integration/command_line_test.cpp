@@ -130,6 +130,8 @@ TEST(CommandLine, SighupDuringStartUpNeverKillsTheProcess) {
         text += "\n[services.s" + std::to_string(i) +
                 "]\nupstreams = [\"127.0.0.1:" + std::to_string(1000 + i) + "\"]\n";
     writeFile(dir.file("s.toml"), text);
+    // Made before fork(): the child only makes async-signal-safe calls.
+    const std::string binary = SWITCHBOARD_BINARY, config = dir.file("s.toml");
     for (int round = 0; round < 5; ++round) {
         // The moments before main() are fork's and exec's, not switchboard's: SIGHUP is held
         // (blocked, a mask the child inherits) until switchboard's main() takes charge.
@@ -142,7 +144,6 @@ TEST(CommandLine, SighupDuringStartUpNeverKillsTheProcess) {
             int null_fd = ::open("/dev/null", O_WRONLY);
             dup2(null_fd, 1);
             dup2(null_fd, 2);
-            std::string binary = SWITCHBOARD_BINARY, config = dir.file("s.toml");
             execl(binary.c_str(), binary.c_str(), "-c", config.c_str(), nullptr);
             _exit(127);
         }

@@ -92,12 +92,13 @@ bool HeadlessChromium::launch() {
         "--no-first-run", "--no-default-browser-check", "--disable-extensions",
         "--disable-background-networking", "--disable-sync", "--disable-component-update",
         "--remote-debugging-port=0", "--user-data-dir=" + profile, "about:blank"};
+    const PreparedExec browser(std::move(args), log_path, log_path);
     pid_ = fork();
     if (pid_ == 0) {
         // A process group of its own, so that kill() reaches the renderer, GPU and zygote
         // processes too, not only the one we started.
         setpgid(0, 0);
-        execWithOutput(std::move(args), log_path, log_path);
+        browser.exec();
     }
     if (pid_ < 0) {
         error_ = "fork failed";

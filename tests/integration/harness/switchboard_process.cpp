@@ -165,6 +165,7 @@ SwitchboardProcess::SwitchboardProcess(std::string config_path, int proxy_port, 
         log_start_ = 0;
     std::vector<std::string> args = {SWITCHBOARD_BINARY, "-c", config_path_};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
+    const PreparedExec program(std::move(args), log_path_, log_path_);
     pid_ = fork();
     if (pid_ == 0) {
         if (file_size_limit >= 0) {
@@ -172,7 +173,7 @@ SwitchboardProcess::SwitchboardProcess(std::string config_path, int proxy_port, 
                          static_cast<rlim_t>(file_size_limit)};
             setrlimit(RLIMIT_FSIZE, &limit);
         }
-        execWithOutput(std::move(args), log_path_, log_path_);
+        program.exec();
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
@@ -281,30 +282,35 @@ bool SwitchboardProcess::waitForLog(const std::string& needle, int timeout_ms) c
     return false;
 }
 
-void execWithOutput(std::vector<std::string> argv, const std::string& out_path,
-                    const std::string& err_path) {
+PreparedExec::PreparedExec(std::vector<std::string> argv, std::string out_path,
+                           std::string err_path)
+    : argv_(std::move(argv)), out_path_(std::move(out_path)), err_path_(std::move(err_path)) {
+    for (auto& arg : argv_)
+        pointers_.push_back(arg.data());
+    pointers_.push_back(nullptr);
+}
+
+void PreparedExec::exec() const {
+    // open, dup2, execvp and _exit only: async-signal-safe.
     int in_fd = ::open("/dev/null", O_RDONLY);
-    int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int err_fd = err_path == out_path
+    int out_fd = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int err_fd = err_path_ == out_path_
                      ? out_fd
-                     : ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+                     : ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(in_fd, 0);
     dup2(out_fd, 1);
     dup2(err_fd, 2);
-    std::vector<char*> pointers;
-    for (auto& arg : argv)
-        pointers.push_back(arg.data());
-    pointers.push_back(nullptr);
-    execvp(pointers[0], pointers.data());
+    execvp(pointers_[0], pointers_.data());
     _exit(127);
 }
 
 CommandResult runCommand(std::vector<std::string> argv) {
     TempDir dir;
     std::string out_path = dir.file("out"), err_path = dir.file("err");
+    const PreparedExec program(std::move(argv), out_path, err_path);
     pid_t pid = fork();
     if (pid == 0)
-        execWithOutput(std::move(argv), out_path, err_path);
+        program.exec();
     int status = 0;
     waitpid(pid, &status, 0);
     CommandResult result;

@@ -129,9 +129,22 @@ struct CommandResult {
 CommandResult runSwitchboard(const std::vector<std::string>& args);
 // Runs any program (looked up in PATH) to completion, stdin from /dev/null.
 CommandResult runCommand(std::vector<std::string> argv);
-// For the child after fork(): stdin from /dev/null, stdout and stderr appended to these files
-// (one file when the paths are the same), then execvp(argv); exit status 127 when that fails.
-[[noreturn]] void execWithOutput(std::vector<std::string> argv, const std::string& out_path,
-                                 const std::string& err_path);
+// A program and its output files, made ready before fork(): the child of a multi-threaded
+// process may only make async-signal-safe calls until it execs (a malloc there can wait
+// forever for a lock another thread held at the fork; seen under ASan as a switchboard that
+// never started), so everything that allocates is done here, in the parent.
+class PreparedExec {
+  public:
+    // stdin from /dev/null, stdout and stderr appended to these files (one file when the
+    // paths are the same); argv[0] is looked up in PATH.
+    PreparedExec(std::vector<std::string> argv, std::string out_path, std::string err_path);
+    // For the child after fork(): redirects and execs; exit status 127 when that fails.
+    [[noreturn]] void exec() const;
+
+  private:
+    std::vector<std::string> argv_;
+    std::vector<char*> pointers_;
+    std::string out_path_, err_path_;
+};
 
 }  // namespace harness
