@@ -146,10 +146,14 @@ void AdminApi::deleteUpstream(AdminCall& call) {
     upstream->admin_state = AdminState::Drain;
     change.status = 202;
     const auto timeout = std::chrono::milliseconds(registry_.config().proxy.drain_timeout_ms);
-    change.on_applied = [this, timeout,
-                         pending = DrainRemovals::Pending{
-                             call.service(), call.address(), call.peer, call.text, timeout,
-                             Clock::now() + timeout}]() { drain_removals_.add(pending); };
+    DrainRemovals::Pending pending;
+    pending.service = call.service();
+    pending.address = call.address();
+    pending.peer = call.peer;
+    pending.call = call.text;
+    pending.timeout = timeout;
+    pending.deadline = Clock::now() + timeout;
+    change.on_applied = [this, pending = std::move(pending)]() { drain_removals_.add(pending); };
     applyChange(call, std::move(change));
 }
 
