@@ -23,8 +23,10 @@ AdminApi::AdminApi(event_base* base, Registry& registry, ConfigControl& control,
                              std::int64_t in_flight) { removeDrained(pending, why, in_flight); }) {}
 
 void AdminApi::handleRequest(evhttp_request* request) {
-    // An exception thrown below unwinds through `call`, whose reply answers 500.
-    AdminCall call(request);
+    // An exception thrown below unwinds through `call`, whose reply answers 500 (unless a
+    // change in flight holds it: then the change answers).
+    auto shared_call = std::make_shared<AdminCall>(request);
+    AdminCall& call = *shared_call;
 
     auto segments = pathSegments(request);
     // The health check, and the status page (SPEC §11), which holds no data: its script asks

@@ -159,11 +159,10 @@ void AdminApi::deleteUpstream(AdminCall& call) {
 
 void AdminApi::removeDrained(const DrainRemovals::Pending& pending, DrainRemovals::Why why,
                              std::int64_t in_flight) {
-    Config candidate = registry_.config();
-    ServiceConfig* service = candidate.findService(pending.service);
     // DrainRemovals found both in the running config a moment ago, on this same loop.
-    const ServiceConfig before = *service;
-    auto& upstreams = service->upstreams;
+    const ServiceConfig before = *registry_.config().findService(pending.service);
+    ServiceConfig after = before;
+    auto& upstreams = after.upstreams;
     upstreams.erase(std::find_if(upstreams.begin(), upstreams.end(), [&](const UpstreamConfig& u) {
         return u.address == pending.address;
     }));
@@ -173,8 +172,8 @@ void AdminApi::removeDrained(const DrainRemovals::Pending& pending, DrainRemoval
                                          " passed with " + std::to_string(in_flight) + " in flight";
     // A refusal (the file changed on disk, a failed write) leaves the upstream in drain; the
     // journal and the log say so, and the operator may DELETE it again.
-    (void)commitAndRecord(pending.peer, pending.call, pending.service, candidate, &before, service,
-                          200, detail);
+    commitAndRecord(pending.peer, pending.call, pending.service, &before, &after, 200, detail,
+                    [](const Status&) {});
 }
 
 // POST /add_upstream/<service>/<address>, the seed call, kept exactly: it creates the service
@@ -223,17 +222,19 @@ void AdminApi::applyChange(AdminCall& call, Change change) {
     std::optional<ServiceConfig> after;
     if (const ServiceConfig* found = change.candidate.findService(change.service))
         after = *found;
-    // The running pool, for the upstreams' run-time state (the shared_ptr keeps it alive
-    // through the commit).
-    auto pool = registry_.find(change.service);
-    // What the call answers: the service as the change leaves it; for a deletion, as it was;
-    // and the ETag of that configuration.
-    const ServiceConfig& shown = change.deletes_service ? *before : *after;
-    auto answer = [&]() { return serviceStateJson(shown, pool.get()); };
-    auto reply = [&](JsonObject body) {
+    // What the call answers: the service as the change leaves it, with the run-time state of
+    // its upstreams (`pool`); for a deletion, as it was; and the ETag of that configuration.
+    auto reply = [this, &call, status = change.status](
+                     const ServiceConfig& shown, const ServicePool* pool,
+                     std::string diff = std::string(), bool with_diff = false) {
+        JsonObject body(serviceStateJson(shown, pool));
+        if (with_diff)
+            body.add("diff", diff);
         call.reply.header("ETag", serviceEtag(shown));
-        call.reply.json(change.status, body.toString());
+        call.reply.json(status, body.toString());
     };
+    auto pool = registry_.find(change.service);
+    const ServiceConfig& shown = change.deletes_service ? *before : *after;
 
     if (!call.dry_run && !changed && change.on_applied)
         change.on_applied();  // already so (an upstream already in drain): what follows still does
@@ -245,47 +246,60 @@ void AdminApi::applyChange(AdminCall& call, Change change) {
                 return call.reply.error(preview.error());
             diff = unifiedDiff(preview->before, preview->after, diffFileName(preview->file));
         }
-        JsonObject body(answer());
-        body.add("diff", diff);
-        return reply(std::move(body));
+        return reply(shown, pool.get(), diff, /*with_diff=*/true);
     }
     if (!changed)
-        return reply(JsonObject(answer()));
+        return reply(shown, pool.get());
 
-    JsonPtr deleted_state = change.deletes_service ? answer() : nullptr;
-    Status committed =
-        commitAndRecord(call.peer, call.text, change.service, change.candidate,
-                        before ? &*before : nullptr, after ? &*after : nullptr, change.status);
-    if (!committed)
-        return call.reply.error(committed.error());
-    if (change.on_applied)
-        change.on_applied();
-    if (change.deletes_service)
-        return reply(JsonObject(std::move(deleted_state)));
-    pool = registry_.find(change.service);  // the new pool: its upstreams as they now run
-    reply(JsonObject(answer()));
+    // The answer of a deletion is made now, from the pool that goes.
+    std::string deleted_state =
+        change.deletes_service ? JsonObject(serviceStateJson(shown, pool.get())).toString() : "";
+    const ServiceConfig* before_pointer = before ? &*before : nullptr;
+    const ServiceConfig* after_pointer = after ? &*after : nullptr;
+    // Copied before the call: the callback's capture moves `change` (the order in which a call's
+    // arguments are made is unspecified).
+    const std::string service = change.service;
+    const int status = change.status;
+    commitAndRecord(call.peer, call.text, service, before_pointer, after_pointer, status, "",
+                    [this, call = call.shared_from_this(), change = std::move(change),
+                     shown = shown, deleted_state = std::move(deleted_state)](Status committed) {
+                        if (!committed)
+                            return call->reply.error(committed.error());
+                        if (change.on_applied)
+                            change.on_applied();
+                        call->reply.header("ETag", serviceEtag(shown));
+                        if (change.deletes_service)
+                            return call->reply.json(change.status, deleted_state);
+                        // The new pool: its upstreams as they now run.
+                        auto now_running = registry_.find(change.service);
+                        call->reply.json(
+                            change.status,
+                            JsonObject(serviceStateJson(shown, now_running.get())).toString());
+                    });
 }
 
-Status AdminApi::commitAndRecord(const std::string& peer, const std::string& call_text,
-                                 const std::string& service, const Config& candidate,
-                                 const ServiceConfig* before, const ServiceConfig* after,
-                                 int status, const std::string& detail) {
+void AdminApi::commitAndRecord(const std::string& peer, const std::string& call_text,
+                               const std::string& service, const ServiceConfig* before,
+                               const ServiceConfig* after, int status, const std::string& detail,
+                               ConfigControl::CommitDone done) {
     std::string summary = describeServiceChange(before, after);
     if (!detail.empty())
         summary += " (" + detail + ")";
-    Status committed =
-        control_.commit(candidate, summary, describeServiceChange(before, after, Tense::Asked));
-
     ChangeRecord record;
     record.peer = peer;
     record.call = call_text;
     record.service = service;
     record.before = serviceConfigText(before);
     record.after = serviceConfigText(after);
-    record.status = committed ? status : httpStatusFor(committed.error().kind);
-    record.message = committed ? summary : "refused: " + committed.error().describe();
-    journal_.record(std::move(record));
-    return committed;
+    control_.commit(service, after, summary, describeServiceChange(before, after, Tense::Asked),
+                    [this, record = std::move(record), status, summary,
+                     done = std::move(done)](Status committed) mutable {
+                        record.status = committed ? status : httpStatusFor(committed.error().kind);
+                        record.message =
+                            committed ? summary : "refused: " + committed.error().describe();
+                        journal_.record(std::move(record));
+                        done(std::move(committed));
+                    });
 }
 
 }  // namespace switchboard

@@ -43,6 +43,17 @@ ServiceConfig* Config::addService(ServiceConfig service) {
     return &*services.insert(position, std::move(service));
 }
 
+void Config::setService(const std::string& name, const ServiceConfig* service) {
+    if (ServiceConfig* existing = findService(name)) {
+        if (service)
+            *existing = *service;
+        else
+            services.erase(services.begin() + (existing - services.data()));
+    } else if (service) {
+        addService(*service);
+    }
+}
+
 ServiceConfig makeDefaultService(std::string name) {
     ServiceConfig service;
     service.route = "/" + name;

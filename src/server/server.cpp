@@ -254,19 +254,21 @@ int Server::run() {
     return kExitOk;
 }
 
-Status Server::commit(const Config& candidate, const std::string& summary,
-                      const std::string& asked) {
+void Server::commit(const std::string& service, const ServiceConfig* after,
+                    const std::string& summary, const std::string& asked, CommitDone done) {
+    Config candidate = registry_.config();
+    candidate.setService(service, after);
     Status saved = store_.save(registry_.config(), candidate);
     if (!saved) {
         stats_.saves_failed.add();
         logWarn("refused: " + asked + ": " + saved.error().describe());
-        return saved;
+        return done(saved);
     }
     stats_.saves_ok.add();
     applyConfig(candidate);
     systemd::status(systemd::statusText(candidate.services.size(), candidate.upstreamCount()));
     logInfo(summary);
-    return Ok{};
+    done(Ok{});
 }
 
 Result<ConfigPreview> Server::preview(const Config& candidate) {

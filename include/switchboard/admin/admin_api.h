@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -41,10 +42,16 @@ struct ReloadOutcome {
 class ConfigControl {
   public:
     virtual ~ConfigControl() = default;
+    using CommitDone = std::function<void(Status)>;
+    // Saves the change of one service, `after` (null: deleted), makes it part of the running
+    // config, and then calls `done` once with the outcome. It is applied to the running config
+    // as that is when the save completes, so that changes of different services in flight at
+    // once all stay. The file calls `done` before commit returns; a store that answers later
+    // (etcd, SPEC §12) calls it from the main loop.
     // `summary` is the log line of the change ("service apiA: added ... (2 upstreams)");
     // `asked`, the same as asked ("service apiA: add ..."), for the line of a refusal.
-    virtual Status commit(const Config& candidate, const std::string& summary,
-                          const std::string& asked) = 0;
+    virtual void commit(const std::string& service, const ServiceConfig* after,
+                        const std::string& summary, const std::string& asked, CommitDone done) = 0;
     // Re-reads the config file, exactly as SIGHUP does.
     virtual ReloadOutcome reload(const std::string& cause) = 0;
     // What commit(candidate) would write, without writing or applying anything (dry run).
@@ -115,13 +122,13 @@ class AdminApi {
     UpstreamConfig* findUpstreamOf(AdminCall& call, Change& change);
     // Validates, previews (dry run) or commits a change, records it, and answers.
     void applyChange(AdminCall& call, Change change);
-    // Saves and applies `candidate`, a change of `service` from `before` to `after` (null:
-    // none), and records it in the journal as `status` (or the refusal's). `detail` is added
-    // to the log summary.
-    Status commitAndRecord(const std::string& peer, const std::string& call_text,
-                           const std::string& service, const Config& candidate,
-                           const ServiceConfig* before, const ServiceConfig* after, int status,
-                           const std::string& detail = "");
+    // Commits the change of `service` from `before` to `after` (null: none), records it in
+    // the journal as `status` (or the refusal's) and then calls `done` with the outcome.
+    // `detail` is added to the log summary.
+    void commitAndRecord(const std::string& peer, const std::string& call_text,
+                         const std::string& service, const ServiceConfig* before,
+                         const ServiceConfig* after, int status, const std::string& detail,
+                         ConfigControl::CommitDone done);
     // The second half of DELETE ...?drain=1: the drained upstream goes.
     void removeDrained(const DrainRemovals::Pending& pending, DrainRemovals::Why why,
                        std::int64_t in_flight);

@@ -4,6 +4,7 @@
 #include <event2/http.h>
 
 #include <cassert>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,8 +40,9 @@ class AdminReply {
     bool sent_ = false;
 };
 
-// One admin request while it is handled.
-struct AdminCall {
+// One admin request while it is handled. Held by a shared_ptr, so that a change whose save
+// completes later (ConfigControl::commit) keeps it, and answers, after the handler returned.
+struct AdminCall : std::enable_shared_from_this<AdminCall> {
     explicit AdminCall(evhttp_request* r);
 
     evhttp_request* request;

@@ -115,6 +115,8 @@ struct Config {
     std::size_t upstreamCount() const;
     // Inserts in name order; returns the inserted service.
     ServiceConfig* addService(ServiceConfig service);
+    // Service `name` becomes `service` (replaced, or added in name order); null removes it.
+    void setService(const std::string& name, const ServiceConfig* service);
 };
 
 // A service as the seed call `add_upstream` creates it: defaults and route "/<name>".

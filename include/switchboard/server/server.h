@@ -37,8 +37,8 @@ class Server final : public ConfigControl {
     // Binds both listeners and runs the loop until SIGINT/SIGTERM. Returns the exit status.
     int run();
 
-    Status commit(const Config& candidate, const std::string& summary,
-                  const std::string& asked) override;
+    void commit(const std::string& service, const ServiceConfig* after, const std::string& summary,
+                const std::string& asked, CommitDone done) override;
     ReloadOutcome reload(const std::string& cause) override;
     Result<ConfigPreview> preview(const Config& candidate) override;
     ReloadOutcome previewReload() override;

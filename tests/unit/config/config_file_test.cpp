@@ -403,3 +403,27 @@ TEST(ConfigFile, AdminStateOtherThanTheThreeIsAnErrorAtTheValue) {
     EXPECT_EQ(wrong_type.errors[0].column, 55);
     EXPECT_NE(wrong_type.errors[0].message.find("admin_state must be a string"), std::string::npos);
 }
+
+// Config::setService, the one way a committed change of one service enters a config: replaced
+// in place, added in name order, or removed; the other services untouched.
+TEST(ConfigServices, SetServiceReplacesAddsInOrderAndRemoves) {
+    Config config;
+    config.addService(makeDefaultService("b"));
+    config.addService(makeDefaultService("d"));
+    ServiceConfig c = makeDefaultService("c");
+    config.setService("c", &c);
+    ServiceConfig a = makeDefaultService("a");
+    config.setService("a", &a);
+    ASSERT_EQ(config.services.size(), 4u);
+    EXPECT_EQ(config.services[0].name, "a");
+    EXPECT_EQ(config.services[2].name, "c");
+    c.route = "/elsewhere";
+    config.setService("c", &c);
+    EXPECT_EQ(config.findService("c")->route, "/elsewhere");
+    EXPECT_EQ(config.services.size(), 4u);
+    config.setService("b", nullptr);
+    config.setService("zz", nullptr);  // not there: nothing happens
+    ASSERT_EQ(config.services.size(), 3u);
+    EXPECT_EQ(config.findService("b"), nullptr);
+    EXPECT_EQ(config.services[1].name, "c");
+}
