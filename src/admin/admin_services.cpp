@@ -224,15 +224,15 @@ void AdminApi::applyChange(AdminCall& call, Change change) {
         after = *found;
     // What the call answers: the service as the change leaves it, with the run-time state of
     // its upstreams (`pool`); for a deletion, as it was; and the ETag of that configuration.
-    auto reply = [this, &call, status = change.status](
-                     const ServiceConfig& shown, const ServicePool* pool,
-                     std::string diff = std::string(), bool with_diff = false) {
-        JsonObject body(serviceStateJson(shown, pool));
-        if (with_diff)
-            body.add("diff", diff);
-        call.reply.header("ETag", serviceEtag(shown));
-        call.reply.json(status, body.toString());
-    };
+    auto reply =
+        [&call, status = change.status](const ServiceConfig& shown, const ServicePool* pool,
+                                        std::string diff = std::string(), bool with_diff = false) {
+            JsonObject body(serviceStateJson(shown, pool));
+            if (with_diff)
+                body.add("diff", diff);
+            call.reply.header("ETag", serviceEtag(shown));
+            call.reply.json(status, body.toString());
+        };
     auto pool = registry_.find(change.service);
     const ServiceConfig& shown = change.deletes_service ? *before : *after;
 
