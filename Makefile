@@ -31,10 +31,11 @@ FUZZ_BUILD_DIR ?= build-fuzz
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 10
-# chromium: the status page tests drive a real headless browser (SPEC §11).
+# chromium: the status page tests drive a real headless browser (SPEC §11); etcd-server and
+# etcd-client: the cluster tests start a real etcd and change it with etcdctl (SPEC §12).
 DEB_PACKAGES := libevent-dev libtomlplusplus-dev libcjson-dev libsystemd-dev libssl-dev openssl libgtest-dev \
                 pkg-config cmake g++ curl groff-base systemd dpkg-dev file clang-format \
-                lintian chromium
+                lintian chromium etcd-server etcd-client
 # The fuzz build's compiler and libFuzzer runtime.
 FUZZ_DEB_PACKAGES := clang libclang-rt-14-dev
 CONFIG_COPY := $(BUILD_DIR)/run/switchboard.toml

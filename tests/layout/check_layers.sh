@@ -15,7 +15,7 @@ rank() {
     base) echo 0 ;;
     http | net) echo 1 ;;
     config) echo 2 ;;
-    balance) echo 3 ;;
+    balance | cluster) echo 3 ;;
     runtime) echo 4 ;;
     proxy | admin) echo 5 ;;
     server) echo 6 ;;
