@@ -104,7 +104,8 @@ std::string errorText(std::string_view body);
 // a newline, in chunks that need not follow object boundaries) into whole objects, as bytes
 // arrive. Strings are followed so that braces inside them do not count. An object larger than
 // `max_object` bytes, or bytes outside any object that are not whitespace, make it `broken()`:
-// the stream cannot be trusted any more and is to be re-opened.
+// the stream cannot be trusted any more and is to be re-opened (the whole objects that came
+// before the break are still handed out by next()).
 class JsonStreamSplitter {
   public:
     explicit JsonStreamSplitter(std::size_t max_object = 16 << 20) : max_object_(max_object) {}
@@ -115,8 +116,8 @@ class JsonStreamSplitter {
 
   private:
     std::size_t max_object_;
-    std::string pending_;     // bytes of the objects not yet returned
-    std::size_t scanned_ = 0; // how far pending_ has been scanned
+    std::string pending_;      // bytes of the objects not yet returned
+    std::size_t scanned_ = 0;  // how far pending_ has been scanned
     int depth_ = 0;
     bool in_string_ = false;
     bool escaped_ = false;
