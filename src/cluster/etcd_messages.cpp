@@ -49,6 +49,20 @@ class FieldReader {
         return item;
     }
 
+    // The members of an array of objects, in order; none when it is absent.
+    std::vector<const cJSON*> objects(const cJSON* parent, const char* name) {
+        std::vector<const cJSON*> out;
+        const cJSON* item = nullptr;
+        cJSON_ArrayForEach(item, array(parent, name)) {
+            if (!cJSON_IsObject(item)) {
+                fail(name, "holds something that is not an object");
+                return {};
+            }
+            out.push_back(item);
+        }
+        return out;
+    }
+
     // 64-bit numbers come as JSON strings ("2"); a JSON number is taken too, if it is exact.
     std::int64_t count(const cJSON* parent, const char* name) {
         const cJSON* item = member(parent, name);
@@ -132,11 +146,14 @@ JsonPtr parseObject(std::string_view body) {
     return root;
 }
 
-// An answer that is an error body ({"error":"…"}) is refused with etcd's own words.
-std::optional<Error> errorAnswer(const cJSON* root, std::string_view body) {
-    if (cJSON_GetObjectItemCaseSensitive(root, "error"))
+// An answer's object; an error body ({"error":"…"}) is refused with etcd's own words.
+Result<JsonPtr> parseAnswer(std::string_view body, std::string_view what) {
+    JsonPtr root = parseObject(body);
+    if (!root)
+        return invalid("etcd " + std::string(what) + ": not a JSON object");
+    if (cJSON_GetObjectItemCaseSensitive(root.get(), "error"))
         return invalid(errorText(body));
-    return std::nullopt;
+    return root;
 }
 
 KeyValue readKeyValue(FieldReader& reader, const cJSON* kv) {
@@ -155,14 +172,8 @@ RangeAnswer readRange(FieldReader& reader, const cJSON* range, std::int64_t defa
     RangeAnswer out;
     const cJSON* header = reader.object(range, "header");
     out.revision = header ? reader.count(header, "revision") : default_revision;
-    const cJSON* kv = nullptr;
-    cJSON_ArrayForEach(kv, reader.array(range, "kvs")) {
-        if (!cJSON_IsObject(kv)) {
-            reader.fail("kvs", "holds something that is not an object");
-            break;
-        }
+    for (const cJSON* kv : reader.objects(range, "kvs"))
         out.kvs.push_back(readKeyValue(reader, kv));
-    }
     return out;
 }
 
@@ -292,34 +303,25 @@ std::string watchRequest(std::string_view key, std::string_view range_end,
 }
 
 Result<RangeAnswer> parseRangeAnswer(std::string_view body) {
-    JsonPtr root = parseObject(body);
+    auto root = parseAnswer(body, "range answer");
     if (!root)
-        return invalid("etcd range answer: not a JSON object");
-    if (auto error = errorAnswer(root.get(), body))
-        return *error;
+        return root.error();
     FieldReader reader;
-    RangeAnswer answer = readRange(reader, root.get(), 0);
+    RangeAnswer answer = readRange(reader, root->get(), 0);
     if (reader.failed())
         return reader.error("range answer");
     return answer;
 }
 
 Result<TxnAnswer> parseTxnAnswer(std::string_view body) {
-    JsonPtr root = parseObject(body);
+    auto root = parseAnswer(body, "txn answer");
     if (!root)
-        return invalid("etcd txn answer: not a JSON object");
-    if (auto error = errorAnswer(root.get(), body))
-        return *error;
+        return root.error();
     FieldReader reader;
     TxnAnswer answer;
-    answer.revision = reader.count(reader.object(root.get(), "header"), "revision");
-    answer.succeeded = reader.flag(root.get(), "succeeded");
-    const cJSON* response = nullptr;
-    cJSON_ArrayForEach(response, reader.array(root.get(), "responses")) {
-        if (!cJSON_IsObject(response)) {
-            reader.fail("responses", "holds something that is not an object");
-            break;
-        }
+    answer.revision = reader.count(reader.object(root->get(), "header"), "revision");
+    answer.succeeded = reader.flag(root->get(), "succeeded");
+    for (const cJSON* response : reader.objects(root->get(), "responses")) {
         // A range inside a txn carries its own header with the revision only; should one come
         // without, the txn's revision is the one it was read at.
         if (const cJSON* range = reader.object(response, "response_range"))
@@ -331,13 +333,11 @@ Result<TxnAnswer> parseTxnAnswer(std::string_view body) {
 }
 
 Result<WatchMessage> parseWatchMessage(std::string_view json) {
-    JsonPtr root = parseObject(json);
+    auto root = parseAnswer(json, "watch message");
     if (!root)
-        return invalid("etcd watch message: not a JSON object");
-    if (auto error = errorAnswer(root.get(), json))
-        return *error;
+        return root.error();
     FieldReader reader;
-    const cJSON* result = reader.object(root.get(), "result");
+    const cJSON* result = reader.object(root->get(), "result");
     if (!result && !reader.failed())
         return invalid("etcd watch message: no \"result\"");
     WatchMessage message;
@@ -346,12 +346,7 @@ Result<WatchMessage> parseWatchMessage(std::string_view json) {
     message.canceled = reader.flag(result, "canceled");
     message.compact_revision = reader.count(result, "compact_revision");
     message.cancel_reason = reader.text(result, "cancel_reason");
-    const cJSON* event = nullptr;
-    cJSON_ArrayForEach(event, reader.array(result, "events")) {
-        if (!cJSON_IsObject(event)) {
-            reader.fail("events", "holds something that is not an object");
-            break;
-        }
+    for (const cJSON* event : reader.objects(result, "events")) {
         WatchEvent out;
         std::string type = reader.text(event, "type");
         if (type == "DELETE")
@@ -418,7 +413,9 @@ void JsonStreamSplitter::feed(std::string_view bytes) {
                 ends_.push_back(at + 1);
         }
         ++at;
-        if (depth_ > 0 && at - object_start > max_object_) {
+        if (at - object_start > max_object_) {
+            if (depth_ == 0)
+                ends_.pop_back();  // it has just ended, one byte too large
             broken_ = true;
             break;
         }

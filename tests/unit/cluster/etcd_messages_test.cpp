@@ -477,6 +477,15 @@ TEST(JsonStreamSplitter, ObjectLargerThanTheLimitBreaksIt) {
     EXPECT_FALSE(splitter.next());
 }
 
+TEST(JsonStreamSplitter, LimitIsInclusive) {
+    std::string object = R"({"a":"0123"})";  // 12 bytes
+    EXPECT_EQ(splitAll({object}, object.size()), std::vector<std::string>{object});
+    JsonStreamSplitter splitter(object.size() - 1);
+    splitter.feed(object);
+    EXPECT_TRUE(splitter.broken());  // found by fuzz_etcd: the closing brace was not counted
+    EXPECT_FALSE(splitter.next());
+}
+
 TEST(JsonStreamSplitter, OversizeIsNoticedBeforeTheObjectEnds) {
     JsonStreamSplitter splitter(100);
     splitter.feed(R"({"a":")");
