@@ -8,7 +8,7 @@
 #    finding), so a finding, once fixed, stays fixed in every build, the sanitizer one included.
 option(SWITCHBOARD_FUZZ "Build the libFuzzer targets of tests/fuzz (needs clang)" OFF)
 
-set(SWITCHBOARD_FUZZ_TARGETS config config_edit admin host_port http)
+set(SWITCHBOARD_FUZZ_TARGETS config config_edit admin host_port http etcd)
 set(SWITCHBOARD_FUZZ_DIR ${CMAKE_SOURCE_DIR}/tests/fuzz)
 
 if(SWITCHBOARD_FUZZ)

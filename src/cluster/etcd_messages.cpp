@@ -409,8 +409,14 @@ void JsonStreamSplitter::feed(std::string_view bytes) {
         } else if (c == '{' || c == '[') {
             ++depth_;
         } else if (c == '}' || c == ']') {
-            if (--depth_ == 0)
+            // Brackets inside are left for the parser to match; the object's own must be '}'.
+            if (--depth_ == 0) {
+                if (c != '}') {
+                    broken_ = true;
+                    break;
+                }
                 ends_.push_back(at + 1);
+            }
         }
         ++at;
         if (at - object_start > max_object_) {

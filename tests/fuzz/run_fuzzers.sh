@@ -16,7 +16,7 @@ shift 2
 source_dir=$(cd "$(dirname "$0")" && pwd)
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-    names=(config config_edit admin host_port http)
+    names=(config config_edit admin host_port http etcd)
 fi
 parallel=${FUZZ_JOBS:-$(nproc)}
 

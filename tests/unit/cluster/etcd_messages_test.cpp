@@ -505,6 +505,14 @@ TEST(JsonStreamSplitter, GarbageBetweenObjectsBreaksIt) {
     }
 }
 
+TEST(JsonStreamSplitter, AnObjectClosedByABracketBreaksIt) {
+    JsonStreamSplitter splitter;
+    splitter.feed(R"({"a":1}{"b":[]]})");  // found by fuzz_etcd
+    EXPECT_TRUE(splitter.broken());
+    EXPECT_EQ(splitter.next(), R"({"a":1})");
+    EXPECT_FALSE(splitter.next());
+}
+
 TEST(JsonStreamSplitter, ObjectsNotYetTakenStayInOrder) {
     JsonStreamSplitter splitter;
     splitter.feed("{\"n\":1}\n{\"n\":2}\n{\"n\"");
