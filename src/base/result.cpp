@@ -13,6 +13,8 @@ int httpStatusFor(ErrorKind kind) {
         return 409;
     case ErrorKind::Io:
         return 500;
+    case ErrorKind::Unavailable:
+        return 503;
     }
     return 500;
 }

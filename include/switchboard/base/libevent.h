@@ -34,4 +34,8 @@ inline timeval toTimeval(std::chrono::milliseconds duration) {
     return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000 * 1000)};
 }
 
+// What an evhttp client request's error (evhttp_request_error, from its error callback) means,
+// in a few words for a log line: "connection failed", "invalid response".
+const char* describeRequestError(int error);
+
 }  // namespace switchboard

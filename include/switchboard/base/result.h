@@ -9,10 +9,11 @@ namespace switchboard {
 
 // What went wrong, in the terms an HTTP caller understands: each kind maps to one status.
 enum class ErrorKind {
-    Invalid,   // 400: the input is wrong
-    NotFound,  // 404
-    Conflict,  // 409: the world changed under the caller (file edited on disk)
-    Io,        // 500: the change could not be saved
+    Invalid,      // 400: the input is wrong
+    NotFound,     // 404
+    Conflict,     // 409: the world changed under the caller (file edited on disk)
+    Io,           // 500: the change could not be saved
+    Unavailable,  // 503: the store that keeps the change cannot be reached (SPEC §12)
 };
 
 int httpStatusFor(ErrorKind kind);
@@ -67,6 +68,9 @@ inline Error conflict(std::string message, std::string reason = {}) {
 }
 inline Error ioError(std::string message) {
     return {ErrorKind::Io, std::move(message), {}};
+}
+inline Error unavailable(std::string message, std::string reason = {}) {
+    return {ErrorKind::Unavailable, std::move(message), std::move(reason)};
 }
 
 }  // namespace switchboard
