@@ -179,6 +179,30 @@ std::optional<std::string> checkListenAddress(std::string_view address) {
     return std::nullopt;
 }
 
+std::optional<std::string> checkEtcdEndpoint(std::string_view endpoint) {
+    constexpr std::string_view scheme = "http://";
+    std::string where = "cluster.etcd: '" + std::string(endpoint) + "'";
+    if (endpoint.substr(0, scheme.size()) != scheme)
+        return where + " must be http://host:port (etcd's JSON gateway; https is not supported)";
+    std::string_view address = endpoint.substr(scheme.size());
+    if (!address.empty() && address.back() == '/')
+        address.remove_suffix(1);
+    auto parsed = parseHostPort(address);
+    if (!parsed)
+        return where + ": " + parsed.error().message;
+    return std::nullopt;
+}
+
+std::optional<std::string> checkClusterPrefix(std::string_view prefix) {
+    if (prefix.size() < 2 || prefix.front() != '/' || prefix.back() != '/')
+        return "cluster.prefix must start and end with '/' (\"/switchboard/prod/\"), not '" +
+               std::string(prefix) + "'";
+    for (unsigned char c : prefix)
+        if (c <= ' ' || c == 0x7f)
+            return "cluster.prefix must not contain spaces or control characters";
+    return std::nullopt;
+}
+
 std::optional<std::string> checkUpstreamAddress(std::string& address) {
     auto parsed = parseHostPort(address);
     if (!parsed)

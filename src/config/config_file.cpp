@@ -28,12 +28,14 @@ class ConfigReader {
 
     ConfigParse read(const toml::table& root) {
         Config config;
-        readTable(root, "",
-                  {
-                      {"proxy", [&](const toml::node& node) { readProxy(node, config.proxy); }},
-                      {"admin", [&](const toml::node& node) { readAdmin(node, config.admin); }},
-                      {"services", [&](const toml::node& node) { readServices(node, config); }},
-                  });
+        readTable(
+            root, "",
+            {
+                {"proxy", [&](const toml::node& node) { readProxy(node, config.proxy); }},
+                {"admin", [&](const toml::node& node) { readAdmin(node, config.admin); }},
+                {"cluster", [&](const toml::node& node) { readCluster(node, config.cluster); }},
+                {"services", [&](const toml::node& node) { readServices(node, config); }},
+            });
         if (errors_.empty()) {
             for (auto& problem : checkCrossReferences(config)) {
                 auto where = service_positions_.find(problem.service);
@@ -302,6 +304,42 @@ class ConfigReader {
             });
     }
 
+    void readCluster(const toml::node& node, ClusterSettings& cluster) {
+        auto* table = expectTable(node, "[cluster]");
+        if (!table)
+            return;
+        readTable(*table, "cluster.",
+                  {
+                      {"etcd", [&](const toml::node& n) { readEtcdEndpoints(n, cluster.etcd); }},
+                      {"prefix",
+                       [&](const toml::node& n) {
+                           readString(n, "cluster.prefix", cluster.prefix, checkClusterPrefix);
+                       }},
+                      {"timeout_ms",
+                       [&](const toml::node& n) {
+                           readInteger(n, "cluster.timeout_ms", cluster.timeout_ms, 10, 600'000);
+                       }},
+                      {"cache",
+                       [&](const toml::node& n) { readString(n, "cluster.cache", cluster.cache); }},
+                  });
+    }
+
+    void readEtcdEndpoints(const toml::node& node, std::vector<std::string>& out) {
+        auto* array = node.as_array();
+        if (!array) {
+            error(node.source(), "cluster.etcd must be an array of \"http://host:port\" strings");
+            return;
+        }
+        std::vector<std::string> endpoints;
+        for (auto& item : *array) {
+            std::string endpoint;
+            readString(item, "each of cluster.etcd", endpoint, checkEtcdEndpoint);
+            if (!endpoint.empty())
+                endpoints.push_back(std::move(endpoint));
+        }
+        out = std::move(endpoints);
+    }
+
     void readServices(const toml::node& node, Config& config) {
         auto* table = expectTable(node, "[services]");
         if (!table)
@@ -490,6 +528,8 @@ ConfigParse parseConfigText(std::string_view text, std::string_view file_name) {
 std::string renderConfig(const Config& config) {
     std::string out = tomlSection({"proxy"}, proxyKeys(config.proxy), "\n");
     out += "\n" + tomlSection({"admin"}, adminKeys(config.admin), "\n");
+    if (config.cluster.enabled())
+        out += "\n" + tomlSection({"cluster"}, clusterKeys(config.cluster), "\n");
     for (const auto& service : config.services)
         out += "\n" + serviceSections(service, "\n");
     return out;

@@ -30,6 +30,19 @@ std::string tomlValue(const CertificatesValue& value) {
     return tomlArray(tables);
 }
 
+// cluster.etcd: an array of strings.
+struct StringsValue {
+    const std::vector<std::string>& strings;
+    bool operator==(const StringsValue& other) const { return strings == other.strings; }
+};
+
+std::string tomlValue(const StringsValue& value) {
+    std::vector<std::string> elements;
+    for (const auto& text : value.strings)
+        elements.push_back(tomlQuote(text));
+    return tomlArray(elements);
+}
+
 std::string tomlValue(WorkersValue workers) {
     return workers.count == kWorkersAuto ? tomlQuote("auto")
                                          : switchboard::tomlValue(workers.count);
@@ -65,6 +78,14 @@ template <typename Visit>
 void forEachKey(const AdminSettings& a, const AdminSettings& b, Visit&& visit) {
     visit("listen", a.listen, b.listen);
     visit("token", a.token, b.token);
+}
+
+template <typename Visit>
+void forEachKey(const ClusterSettings& a, const ClusterSettings& b, Visit&& visit) {
+    visit("etcd", StringsValue{a.etcd}, StringsValue{b.etcd});
+    visit("prefix", a.prefix, b.prefix);
+    visit("timeout_ms", a.timeout_ms, b.timeout_ms);
+    visit("cache", a.cache, b.cache);
 }
 
 // The scalar keys of a service.
@@ -126,6 +147,10 @@ std::vector<TomlKeyValue> proxyKeys(const ProxySettings& proxy) {
 
 std::vector<TomlKeyValue> adminKeys(const AdminSettings& admin) {
     return keysOf(AdminSettings{}, admin, "listen");
+}
+
+std::vector<TomlKeyValue> clusterKeys(const ClusterSettings& cluster) {
+    return keysOf(ClusterSettings{}, cluster, "etcd");
 }
 
 std::vector<TomlKeyValue> serviceKeys(const ServiceConfig& service) {

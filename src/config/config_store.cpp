@@ -61,7 +61,7 @@ Status ConfigStore::checkUnchangedOnDisk() const {
     return Ok{};
 }
 
-Result<std::string> ConfigStore::preview(const Config& current, const Config& candidate) const {
+Result<std::string> ConfigStore::previewText(const Config& current, const Config& candidate) const {
     Status unchanged = checkUnchangedOnDisk();
     if (!unchanged)
         return unchanged.error();
@@ -72,8 +72,8 @@ Result<std::string> ConfigStore::preview(const Config& current, const Config& ca
     return std::move(edit.text);
 }
 
-Status ConfigStore::save(const Config& current, const Config& candidate) {
-    auto text = preview(current, candidate);
+Status ConfigStore::write(const Config& current, const Config& candidate) {
+    auto text = previewText(current, candidate);
     if (!text)
         return text.error();
     Status written = writeFileAtomically(path_, *text);
@@ -82,6 +82,18 @@ Status ConfigStore::save(const Config& current, const Config& candidate) {
     known_text_ = std::move(*text);
     known_missing_ = false;
     return Ok{};
+}
+
+void ConfigStore::save(const Config& running, const Config& candidate, const std::string&,
+                       Saved saved) {
+    saved(write(running, candidate));
+}
+
+Result<ConfigPreview> ConfigStore::preview(const Config& running, const Config& candidate) const {
+    auto after = previewText(running, candidate);
+    if (!after)
+        return after.error();
+    return ConfigPreview{known_text_, std::move(*after), path_};
 }
 
 }  // namespace switchboard

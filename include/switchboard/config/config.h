@@ -64,6 +64,18 @@ struct AdminSettings {
     bool operator==(const AdminSettings&) const = default;
 };
 
+// [cluster] (SPEC §12): where the services are kept when several instances share them.
+struct ClusterSettings {
+    std::vector<std::string>
+        etcd;  // "http://host:port" each; none: standalone, the file keeps them
+    std::string prefix = "/switchboard/";
+    std::int64_t timeout_ms = 3000;                                 // one request to etcd
+    std::string cache = "/var/lib/switchboard/cluster-cache.json";  // "" for none
+    bool operator==(const ClusterSettings&) const = default;
+
+    bool enabled() const { return !etcd.empty(); }
+};
+
 struct HealthCheckConfig {
     std::string path = "/healthz";
     std::int64_t interval_ms = 2000;
@@ -107,6 +119,7 @@ struct ServiceConfig {
 struct Config {
     ProxySettings proxy;
     AdminSettings admin;
+    ClusterSettings cluster;
     std::vector<ServiceConfig> services;  // sorted by name, as toml++ iterates tables
     bool operator==(const Config&) const = default;
 
@@ -142,6 +155,11 @@ const char* adminStateName(AdminState state);
 // The state `name` spells, or an error message naming the three values.
 std::optional<std::string> parseAdminState(std::string_view name, AdminState& out);
 std::optional<std::string> checkListenAddress(std::string_view address);
+// An etcd endpoint: "http://host:port" (https is not supported: SPEC §12 names the JSON
+// gateway on plain HTTP).
+std::optional<std::string> checkEtcdEndpoint(std::string_view endpoint);
+// A key prefix: starts and ends with '/', no whitespace or control characters.
+std::optional<std::string> checkClusterPrefix(std::string_view prefix);
 // On success, `address` is rewritten to its canonical form.
 std::optional<std::string> checkUpstreamAddress(std::string& address);
 

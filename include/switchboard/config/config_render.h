@@ -26,6 +26,7 @@ std::string renderUpstreamsArray(const std::vector<UpstreamConfig>& upstreams);
 // service's health_check is not among its keys; serviceSections and serviceInlineTable add it.
 std::vector<TomlKeyValue> proxyKeys(const ProxySettings& proxy);
 std::vector<TomlKeyValue> adminKeys(const AdminSettings& admin);
+std::vector<TomlKeyValue> clusterKeys(const ClusterSettings& cluster);
 std::vector<TomlKeyValue> serviceKeys(const ServiceConfig& service);
 std::vector<TomlKeyValue> healthCheckKeys(const HealthCheckConfig& check);
 
