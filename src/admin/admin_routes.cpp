@@ -27,6 +27,7 @@ std::span<const Route<AdminApi::Handler>> AdminApi::routes() {
         {EVHTTP_REQ_GET, "/config", &AdminApi::getConfig},
         {EVHTTP_REQ_GET, "/changes", &AdminApi::getChanges},
         {EVHTTP_REQ_GET, "/metrics", &AdminApi::getMetrics},
+        {EVHTTP_REQ_GET, "/cluster", &AdminApi::getCluster},
     };
     return kRoutes;
 }

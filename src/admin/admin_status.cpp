@@ -13,6 +13,7 @@
 #include "switchboard/admin/unified_diff.h"
 #include "switchboard/base/json.h"
 #include "switchboard/config/config_file.h"
+#include "switchboard/config/service_json.h"
 
 namespace switchboard {
 
@@ -125,7 +126,46 @@ void AdminApi::getChanges(AdminCall& call) {
 }
 
 void AdminApi::getMetrics(AdminCall& call) {
-    call.reply.body(200, kMetricsContentType, renderMetrics(registry_, stats_));
+    auto cluster = control_.clusterStatus();
+    call.reply.body(200, kMetricsContentType,
+                    renderMetrics(registry_, stats_, Clock::now(), cluster ? &*cluster : nullptr));
+}
+
+void AdminApi::getCluster(AdminCall& call) {
+    auto cluster = control_.clusterStatus();
+    if (!cluster)
+        return call.reply.json(200, JsonObject().add("mode", "standalone").toString());
+    auto endpoints = makeJsonArray();
+    for (const auto& endpoint : cluster->endpoints)
+        appendToArray(endpoints.get(), JsonPtr(cJSON_CreateString(endpoint.c_str())));
+    JsonObject answer;
+    answer.add("mode", "etcd")
+        .add("endpoints", std::move(endpoints))
+        .add("prefix", cluster->prefix)
+        .add("endpoint", cluster->endpoint)
+        .add("connected", cluster->connected)
+        .add("revision", std::to_string(cluster->revision))
+        .add("changes_applied", cluster->changes_applied);
+    if (cluster->last_error)
+        answer.add("last_error", *cluster->last_error);
+    else
+        cJSON_AddNullToObject(answer.get(), "last_error");
+    call.reply.json(200, answer.toString());
+}
+
+void AdminApi::recordClusterChange(const std::string& service, const ServiceConfig* before,
+                                   const ServiceConfig* after, std::int64_t revision, int status,
+                                   const std::string& message) {
+    ChangeRecord record;
+    record.peer = "cluster";
+    record.call = "etcd";
+    record.service = service;
+    record.before = serviceConfigText(before);
+    record.after = serviceConfigText(after);
+    record.status = status;
+    record.message = message;
+    record.revision = std::to_string(revision);
+    journal_.record(std::move(record));
 }
 
 }  // namespace switchboard

@@ -51,6 +51,8 @@ JsonPtr ChangeRecord::toJsonValue() const {
         .add("after", jsonValue(after))
         .add("status", status)
         .add("message", message);
+    if (!revision.empty())
+        object.add("revision", revision);
     return object.release();
 }
 

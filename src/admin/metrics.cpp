@@ -96,8 +96,8 @@ template <typename Each> void forEachUpstream(const Registry& registry, Each eac
 
 }  // namespace
 
-std::string renderMetrics(const Registry& registry, const ServerStats& stats,
-                          Clock::time_point now) {
+std::string renderMetrics(const Registry& registry, const ServerStats& stats, Clock::time_point now,
+                          const ClusterStatus* cluster) {
     std::string out;
     const auto& pools = registry.services();
 
@@ -232,6 +232,25 @@ std::string renderMetrics(const Registry& registry, const ServerStats& stats,
         FamilyWriter family(out, "switchboard_upstreams", "gauge",
                             "Configured upstreams, over all services.");
         family.sample({}, static_cast<std::uint64_t>(registry.config().upstreamCount()));
+    }
+    if (cluster) {
+        {
+            FamilyWriter family(out, "switchboard_cluster_connected", "gauge",
+                                "1 while the watch on etcd is open (SPEC 12), else 0.");
+            family.sample({}, std::uint64_t{cluster->connected});
+        }
+        {
+            FamilyWriter family(out, "switchboard_cluster_revision", "gauge",
+                                "The etcd revision of the newest change of the services "
+                                "applied here.");
+            family.sample({}, static_cast<std::uint64_t>(cluster->revision));
+        }
+        {
+            FamilyWriter family(out, "switchboard_cluster_changes_applied_total", "counter",
+                                "Changes of services applied from etcd's watch (made by other "
+                                "instances or by hand).");
+            family.sample({}, cluster->changes_applied);
+        }
     }
     return out;
 }

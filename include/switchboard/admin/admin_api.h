@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -12,18 +13,14 @@
 #include "switchboard/base/libevent.h"
 #include "switchboard/base/result.h"
 #include "switchboard/base/stats.h"
+#include "switchboard/cluster/etcd_service_source.h"
 #include "switchboard/config/config.h"
+#include "switchboard/config/service_source.h"
 #include "switchboard/runtime/registry.h"
 
 namespace switchboard {
 
 struct AdminCall;
-
-struct ConfigPreview {
-    std::string before;  // the file's text now ("" when it does not exist)
-    std::string after;   // its text after the change
-    std::string file;    // the file's path, for the diff's headers
-};
 
 struct ReloadOutcome {
     bool ok = false;
@@ -59,6 +56,8 @@ class ConfigControl {
     // What reload() would do, without doing it (dry run): validates the file on disk and
     // compares it with the running config. Listeners are not test-bound.
     virtual ReloadOutcome previewReload() = 0;
+    // The cluster's state (SPEC §12); nullopt when standalone.
+    virtual std::optional<ClusterStatus> clusterStatus() const = 0;
 };
 
 // The admin port (SPEC §5): routes, the token, dry runs and the change journal. Every change
@@ -97,6 +96,12 @@ class AdminApi {
     // Records a reload that did not come through the admin port (SIGHUP) in the journal.
     void recordReload(const std::string& call, const std::string& peer,
                       const ReloadOutcome& outcome);
+
+    // Records a change of one service that came from the cluster (SPEC §12): peer "cluster",
+    // the etcd revision, and `message` (the summary, or why it was not applied).
+    void recordClusterChange(const std::string& service, const ServiceConfig* before,
+                             const ServiceConfig* after, std::int64_t revision, int status,
+                             const std::string& message);
 
     const ChangeJournal& journal() const { return journal_; }
 
@@ -139,6 +144,7 @@ class AdminApi {
     void getConfig(AdminCall& call);
     void getChanges(AdminCall& call);
     void getMetrics(AdminCall& call);
+    void getCluster(AdminCall& call);
 
     // status_page.cpp: the status page (SPEC §11).
     void getStatusPage(AdminCall& call);

@@ -21,8 +21,9 @@ struct ChangeRecord {
     // The service before and after, as JSON text ("null": it did not / does not exist).
     std::string before = "null";
     std::string after = "null";
-    int status = 0;       // the HTTP status the call answered (a signal: 200 ok, 400 refused)
-    std::string message;  // the change's log summary, or why it was refused
+    int status = 0;        // the HTTP status the call answered (a signal: 200 ok, 400 refused)
+    std::string message;   // the change's log summary, or why it was refused
+    std::string revision;  // the etcd revision of a change from the cluster (SPEC §12), else ""
 
     // The record as one JSON object; `before`/`after` are embedded as JSON values.
     JsonPtr toJsonValue() const;

@@ -6,6 +6,7 @@
 
 #include "switchboard/balance/upstream.h"
 #include "switchboard/base/stats.h"
+#include "switchboard/cluster/etcd_service_source.h"
 #include "switchboard/runtime/registry.h"
 
 namespace switchboard {
@@ -32,9 +33,14 @@ inline constexpr const char* kMetricsContentType = "text/plain; version=0.0.4";
 //   switchboard_tunnels_open                                gauge, upgraded connections open
 //   switchboard_tunnels_total                               counter, upgraded connections opened
 //   switchboard_services, switchboard_upstreams             gauges, configured counts
+// and with a cluster (SPEC §12; `cluster` not null):
+//   switchboard_cluster_connected                           gauge 1/0, etcd's watch is open
+//   switchboard_cluster_revision                            gauge, newest change applied
+//   switchboard_cluster_changes_applied_total               counter, changes from the watch
 // Every class is present from the start (0), so rate() works on a fresh series.
 std::string renderMetrics(const Registry& registry, const ServerStats& stats,
-                          Clock::time_point now = Clock::now());
+                          Clock::time_point now = Clock::now(),
+                          const ClusterStatus* cluster = nullptr);
 
 // A label value with \ " and newline escaped as the format requires.
 std::string escapeLabelValue(std::string_view value);
