@@ -74,10 +74,14 @@ event_base* newMainBase(std::size_t workers) {
 
 }  // namespace
 
-Server::Server(ConfigStore store, Config initial)
-    : base_(newMainBase(resolvedWorkerCount(initial.proxy.workers))),
+Server::Server(ConfigStore store, Config initial_config)
+    : base_(newMainBase(resolvedWorkerCount(initial_config.proxy.workers))),
       dns_(evdns_base_new(base_.get(), EVDNS_BASE_INITIALIZE_NAMESERVERS)),
-      store_(std::move(store)), registry_(resolvedWorkerCount(initial.proxy.workers)) {
+      store_(std::move(store)), registry_(resolvedWorkerCount(initial_config.proxy.workers)) {
+    Config initial = std::move(initial_config);
+    source_ = &store_;
+    if (initial.cluster.enabled())
+        startCluster(initial);
     // Signal handling is in place before anything is bound (SPEC §7): a SIGHUP during
     // start-up must never kill the process. libevent's signal events only note the signal
     // in the handler and run our code from the loop.
@@ -227,16 +231,21 @@ Result<std::vector<std::vector<std::string>>> Server::bindListeners(const Config
 }
 
 int Server::run() {
-    const auto& config = registry_.config();
     workers_->start();
     std::vector<std::string> warnings;
-    auto certificates = readCertificates(config, "start", warnings);
+    auto certificates = readCertificates(registry_.config(), "start", warnings);
     if (!certificates) {
         logError(certificates.error().message + "; not starting");
         return kExitConfigError;
     }
     certificates_ = std::move(*certificates);
     workers_->setCertificates(certificates_);
+    if (cluster_) {
+        cluster_->start(std::move(file_services_), store_.path());
+        waitForCluster();
+    }
+    // Taken only now: what etcd answered has replaced the registry's config.
+    const Config& config = registry_.config();
     if (auto bound = bindListeners(config); !bound) {
         logError(bound.error().message);
         return kExitBindFailed;
@@ -258,24 +267,31 @@ void Server::commit(const std::string& service, const ServiceConfig* after,
                     const std::string& summary, const std::string& asked, CommitDone done) {
     Config candidate = registry_.config();
     candidate.setService(service, after);
-    Status saved = store_.save(registry_.config(), candidate);
-    if (!saved) {
-        stats_.saves_failed.add();
-        logWarn("refused: " + asked + ": " + saved.error().describe());
-        return done(saved);
-    }
-    stats_.saves_ok.add();
-    applyConfig(candidate);
-    systemd::status(systemd::statusText(candidate.services.size(), candidate.upstreamCount()));
-    logInfo(summary);
-    done(Ok{});
+    std::optional<ServiceConfig> kept = after ? std::optional(*after) : std::nullopt;
+    source_->save(registry_.config(), candidate, service,
+                  [this, service, kept = std::move(kept), summary, asked,
+                   done = std::move(done)](Status saved) {
+                      if (!saved) {
+                          stats_.saves_failed.add();
+                          logWarn("refused: " + asked + ": " + saved.error().describe());
+                          return done(saved);
+                      }
+                      stats_.saves_ok.add();
+                      // etcd answers later: the change goes into the config as it is by then.
+                      Config next = registry_.config();
+                      next.setService(service, kept ? &*kept : nullptr);
+                      applyConfig(next);
+                      systemd::status(
+                          systemd::statusText(next.services.size(), next.upstreamCount()));
+                      logInfo(summary);
+                      if (cluster_)
+                          saveClusterCache();
+                      done(Ok{});
+                  });
 }
 
 Result<ConfigPreview> Server::preview(const Config& candidate) {
-    auto after = store_.preview(registry_.config(), candidate);
-    if (!after)
-        return after.error();
-    return ConfigPreview{store_.knownText(), std::move(*after), store_.path()};
+    return source_->preview(registry_.config(), candidate);
 }
 
 ReloadOutcome Server::previewReload() {
@@ -318,7 +334,8 @@ ReloadOutcome Server::reload(const std::string& cause) {
         notifyReloadDone(registry_.config(), outcome);
         return outcome;
     }
-    const Config& next = *read.parse.config;
+    Config next = std::move(*read.parse.config);
+    keepClusterSettings(next, cause, outcome.warnings);
     // The certificate files are read again whether or not the config changed (a renewal).
     // Then new listeners: if a file is bad or an address cannot be bound, nothing changes.
     auto certificates = readCertificates(next, cause, outcome.warnings);

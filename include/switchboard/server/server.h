@@ -7,6 +7,7 @@
 
 #include "switchboard/admin/admin_api.h"
 #include "switchboard/base/libevent.h"
+#include "switchboard/cluster/etcd_service_source.h"
 #include "switchboard/config/config.h"
 #include "switchboard/config/config_store.h"
 #include "switchboard/net/listeners.h"
@@ -42,6 +43,7 @@ class Server final : public ConfigControl {
     ReloadOutcome reload(const std::string& cause) override;
     Result<ConfigPreview> preview(const Config& candidate) override;
     ReloadOutcome previewReload() override;
+    std::optional<ClusterStatus> clusterStatus() const override;
 
   private:
     void applySettings();
@@ -55,6 +57,22 @@ class Server final : public ConfigControl {
     // Makes `next` the running configuration everywhere: registry, health checks, workers.
     void applyConfig(const Config& next);
     void shutdown(const std::string& cause);
+
+    // Cluster mode (SPEC §12), server_cluster.cpp: the services come from etcd, or from the cache
+    // until etcd answers.
+    void startCluster(Config& initial);
+    // Runs the loop until the first read from etcd is applied or cluster.timeout_ms passed.
+    void waitForCluster();
+    void applyFromCluster(const std::string& service, const ServiceConfig* after,
+                          std::int64_t revision);
+    void replaceFromCluster(std::vector<ServiceConfig> services, std::int64_t revision,
+                            const std::string& cause);
+    // A reload takes neither [cluster] (that takes a restart) nor, in cluster mode, the file's
+    // services (etcd holds them): `next` keeps the running ones, with a warning for each.
+    void keepClusterSettings(Config& next, const std::string& cause,
+                             std::vector<std::string>& warnings) const;
+    // The running services, as they now are, into the cache file.
+    void saveClusterCache();
     void onSignal(int signal_number);
     void onSignalEvent(evutil_socket_t signal_number, short);
 
@@ -68,6 +86,11 @@ class Server final : public ConfigControl {
     std::unique_ptr<HealthChecker> health_;  // active checks; its timers live on base_
     std::unique_ptr<ProxyWorkers> workers_;
     std::unique_ptr<AdminApi> admin_;
+    // Where admin changes are kept: the file (store_) or etcd (cluster_).
+    std::unique_ptr<EtcdServiceSource> cluster_;
+    ServiceSource* source_ = nullptr;
+    std::vector<ServiceConfig> file_services_;  // the file's, for seeding etcd
+    bool cache_write_failed_ = false;
     EvhttpPtr admin_http_;
     std::unique_ptr<ListenerSet> proxy_listeners_;
     std::unique_ptr<ListenerSet> tls_listeners_;
