@@ -157,11 +157,11 @@ int EtcdProcess::clientPort(int member) const {
     return members_.at(static_cast<std::size_t>(member)).client_port;
 }
 
-void EtcdProcess::stop(int index) {
+void EtcdProcess::stop(int index, int signal) {
     Member& member = members_.at(static_cast<std::size_t>(index));
     if (!running(index))
         return;
-    ::kill(member.pid, SIGTERM);
+    ::kill(member.pid, signal);
     const auto deadline = Clock::now() + std::chrono::milliseconds(kStopTimeoutMs);
     while (running(index)) {
         if (Clock::now() >= deadline) {

@@ -6,6 +6,8 @@
 // both.
 #include <sys/types.h>
 
+#include <csignal>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,8 +35,9 @@ class EtcdProcess {
     std::string endpoint(int member = 0) const;
     int clientPort(int member = 0) const;
 
-    // SIGTERM, wait for the exit (SIGKILL after 5 s).
-    void stop(int member = 0);
+    // `signal` (SIGTERM: a leader first hands its leadership over; SIGKILL: a crash, and the
+    // others elect a new one), then wait for the exit (SIGKILL after 5 s).
+    void stop(int member = 0, int signal = SIGTERM);
     // Again, on the same ports and data dir; waits until it answers (ADD_FAILURE if not).
     void start(int member = 0);
     bool running(int member = 0) const;
