@@ -12,23 +12,6 @@
 
 namespace switchboard {
 
-namespace {
-
-const char* describe(int error) {
-    switch (error) {
-    case EVREQ_HTTP_INVALID_HEADER:
-        return "invalid response";
-    case EVREQ_HTTP_BUFFER_ERROR:
-        return "connection error";
-    case EVREQ_HTTP_DATA_TOO_LONG:
-        return "response too long";
-    default:
-        return "connection failed";
-    }
-}
-
-}  // namespace
-
 // The check of one upstream of one service: a timer that starts a GET, a deadline that
 // ends it, and the rise/fall counters. Owned by the HealthChecker; holds the upstream
 // weakly, so a check never keeps a removed upstream alive nor touches a freed one.
@@ -92,7 +75,7 @@ class HealthChecker::Probe {
         if (status == 0 && last_error_ == EVREQ_HTTP_TIMEOUT)
             return finish(false, timeoutText());
         if (status == 0)
-            return finish(false, describe(last_error_));
+            return finish(false, describeRequestError(last_error_));
         finish(status >= 200 && status < 400, "HTTP " + std::to_string(status));
     }
 

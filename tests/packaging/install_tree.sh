@@ -64,6 +64,7 @@ if [ -f "$unit" ]; then
     expect_grep "^Group=switchboard\$" "$unit" "unit"
     expect_grep "^ProtectSystem=strict\$" "$unit" "unit"
     expect_grep "^ReadWritePaths=$config_dir\$" "$unit" "unit"
+    expect_grep "^StateDirectory=switchboard\$" "$unit" "unit"
     expect_grep "^CapabilityBoundingSet=\$" "$unit" "unit"
     expect_grep "^NoNewPrivileges=yes\$" "$unit" "unit"
     expect_grep "^PrivateTmp=yes\$" "$unit" "unit"
