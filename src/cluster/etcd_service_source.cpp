@@ -298,8 +298,12 @@ void EtcdServiceSource::save(const Config&, const Config& candidate, const std::
         after ? etcd::Operation{etcd::Operation::Kind::Put, key, serviceValue(*after), ""}
               : etcd::Operation{etcd::Operation::Kind::Delete, key, "", ""};
     ++pending_[service].in_flight;
-    client_.post("/v3/kv/txn", etcd::txnRequest({compare}, {operation}, {}),
-                 [this, service, deleted = after == nullptr,
+    // When the compare fails, the key as it is: an endpoint that took this change but did
+    // not answer in time makes the client send it again to the next one, and that attempt
+    // finds its own change there. Then what was asked holds, and the answer is success.
+    etcd::Operation read_back{etcd::Operation::Kind::Range, key, "", ""};
+    client_.post("/v3/kv/txn", etcd::txnRequest({compare}, {operation}, {read_back}),
+                 [this, service, deleted = after == nullptr, value = operation.value,
                   saved = std::move(saved)](Result<std::string> answer) {
                      Status outcome = Ok{};
                      if (!answer) {
@@ -310,9 +314,11 @@ void EtcdServiceSource::save(const Config&, const Config& candidate, const std::
                      } else if (auto txn = etcd::parseTxnAnswer(*answer); !txn) {
                          outcome = ioError("cluster store answered what is not a transaction: " +
                                            txn.error().message);
-                     } else if (!txn->succeeded) {
+                     } else if (!txn->succeeded && !alreadyThere(*txn, deleted, value)) {
                          outcome = conflict("service changed by another instance; retry");
                      } else {
+                         if (!txn->succeeded && !deleted)
+                             txn->revision = txn->ranges.front().kvs.front().mod_revision;
                          if (deleted)
                              known_.erase(service);
                          else
@@ -330,6 +336,14 @@ void EtcdServiceSource::save(const Config&, const Config& candidate, const std::
                      for (const auto& event : seen)
                          deliver(event);
                  });
+}
+
+bool EtcdServiceSource::alreadyThere(const etcd::TxnAnswer& failed, bool deleted,
+                                     const std::string& value) {
+    if (failed.ranges.empty())
+        return false;
+    const auto& kvs = failed.ranges.front().kvs;
+    return deleted ? kvs.empty() : kvs.size() == 1 && kvs.front().value == value;
 }
 
 Result<ConfigPreview> EtcdServiceSource::preview(const Config& running,

@@ -219,6 +219,29 @@ TEST_F(Cluster, TwoInstancesChangingOneServiceLoseNoAcknowledgedChange) {
         EXPECT_NE(stored.find(address), std::string::npos) << address;
 }
 
+// An endpoint that takes a change and never answers: the client sends it again to the next
+// endpoint, where the compare fails on the change itself. That is the change done, not a 409.
+TEST_F(Cluster, AChangeTakenByAnEndpointThatDidNotAnswerIsNotAConflict) {
+    EtcdProcess etcd;
+    TcpRelay relay(etcd.clientPort());
+    UpstreamServer up("up");
+    auto& a = started(on(etcd.endpoints(), serviceToml("apiA", {up.address()})));
+    auto options = on({relay.url(), etcd.endpoint()});
+    auto& b = started(options);
+    ASSERT_TRUE(converge({&a, &b}));
+
+    relay.swallowAnswers(true);
+    auto added = b->admin("POST", "/services/apiA/upstreams", upstreamBody("127.0.0.1:5"));
+    EXPECT_EQ(added.status, 201) << added.body;
+    EXPECT_NE(etcd.get(prefix_ + "services/apiA").find("127.0.0.1:5"), std::string::npos);
+    EXPECT_TRUE(eventually([&] { return listsUpstream(*a, "apiA", "127.0.0.1:5"); }));
+    EXPECT_TRUE(listsUpstream(*b, "apiA", "127.0.0.1:5"));
+    // And the next change from B goes on from there.
+    EXPECT_EQ(b->admin("POST", "/services/apiA/upstreams", upstreamBody("127.0.0.1:6")).status,
+              201);
+    EXPECT_TRUE(converge({&a, &b}));
+}
+
 TEST_F(Cluster, ThreeStartingAtOnceSeedEtcdFromExactlyOneFile) {
     EtcdProcess etcd;
     UpstreamServer up("up");

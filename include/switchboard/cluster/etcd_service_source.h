@@ -91,6 +91,9 @@ class EtcdServiceSource final : public ServiceSource {
     void lost(const std::string& why);
     // The services of a range's key-values; what cannot be read is logged and left out.
     std::vector<ServiceConfig> servicesOf(const std::vector<etcd::KeyValue>& kvs);
+    // A failed transaction's read-back of the key shows what the change asked for (deleted,
+    // or exactly `value`).
+    static bool alreadyThere(const etcd::TxnAnswer& failed, bool deleted, const std::string& value);
 
     ClusterSettings settings_;
     Events events_;

@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace harness {
 
@@ -52,9 +54,11 @@ void TcpRelay::listen() {
     if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
         ::listen(listener_, 64) != 0)
         throw std::runtime_error("TcpRelay: cannot listen on port " + std::to_string(port_));
-    socklen_t length = sizeof address;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
+    if (port_ == 0) {  // the first time, from the constructor; restore() keeps the port
+        socklen_t length = sizeof address;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+        port_ = ntohs(address.sin_port);
+    }
 }
 
 void TcpRelay::cut() {
@@ -107,13 +111,15 @@ void TcpRelay::run() {
             while (::read(wake_[0], drain, sizeof drain) > 0) {
             }
         }
+        // A pair accepted now has no pollfd of this round: it joins the others after it.
+        std::optional<std::pair<int, int>> accepted;
         if (listener_ >= 0 && fds[1].revents & POLLIN) {
             int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
             if (client >= 0) {
                 int upstream = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 sockaddr_in target = loopback(target_port_);
                 if (::connect(upstream, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0) {
-                    pairs.emplace_back(client, upstream);
+                    accepted.emplace(client, upstream);
                 } else {
                     ::close(client);
                     ::close(upstream);
@@ -135,6 +141,8 @@ void TcpRelay::run() {
                     closed = true;
                     break;
                 }
+                if (side == 1 && swallow_answers_)
+                    continue;
                 for (ssize_t sent = 0; sent < n;) {
                     ssize_t m =
                         ::send(to, buffer + sent, static_cast<std::size_t>(n - sent), MSG_NOSIGNAL);
@@ -152,6 +160,8 @@ void TcpRelay::run() {
                 alive.push_back(pairs[i]);
             }
         }
+        if (accepted)
+            alive.push_back(*accepted);
         pairs = std::move(alive);
     }
     for (auto [a, b] : pairs) {

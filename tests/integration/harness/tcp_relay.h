@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -24,6 +25,9 @@ class TcpRelay {
     void cut();
     // Accepts and relays again, on the same port.
     void restore();
+    // While on, what the target answers is read and thrown away: a peer that takes a request
+    // and never answers it.
+    void swallowAnswers(bool on) { swallow_answers_ = on; }
 
   private:
     void run();
@@ -35,6 +39,7 @@ class TcpRelay {
     int wake_[2] = {-1, -1};  // a pipe: tells the thread to look at its state again
     std::mutex mutex_;
     bool cut_ = false;
+    std::atomic<bool> swallow_answers_{false};
     std::atomic<bool> stopping_{false};
     std::thread thread_;
 };
