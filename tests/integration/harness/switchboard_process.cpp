@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
@@ -61,6 +62,8 @@ int freePort() {
     // connection of a parallel test (they open thousands) can take the port between this
     // check and the bind of the process that gets it; random, so that two tests rarely
     // draw the same one; and never twice in this process.
+    static std::mutex mutex;  // tests may start processes from several threads at once
+    std::lock_guard lock(mutex);
     static std::mt19937 random(std::random_device{}());
     static std::set<int> handed_out;
     int low = 20000, high = 32767;
