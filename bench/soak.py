@@ -424,13 +424,7 @@ upstreams = ["{self.address('stable-a')}"]
         for line, count in log_lines.most_common(12):
             say(f"  - {count} x {line}")
         say(f"- wall time: {elapsed:.0f} s")
-        text = "\n".join(out) + "\n"
-        print(text)
-        if self.out:
-            os.makedirs(os.path.dirname(os.path.abspath(self.out)), exist_ok=True)
-            with open(self.out, "w") as f:
-                f.write(text)
-            print(f"soak: report written to {self.out}", file=sys.stderr)
+        write_report(out, self.out)
         self.passed = (alive and exit_status == 0 and unexplained == 0 and
                        self.checks["failed"] == 0 and not self.admin_failures)
 
@@ -451,10 +445,8 @@ upstreams = ["{self.address('stable-a')}"]
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def main():
-    if len(sys.argv) >= 2 and sys.argv[1] == UPSTREAM:
-        serve_upstream(int(sys.argv[2]), sys.argv[3])
-        return 0
+def run_main(soak_class):
+    """Runs one soak of soak_class with the environment's knobs; the exit status."""
     args = {
         "binary": os.environ["SWITCHBOARD_BIN"],
         "duration": int(os.environ.get("DURATION", "300")),
@@ -463,13 +455,31 @@ def main():
         "out": os.environ.get("OUT", ""),
         "keep": os.environ.get("KEEP_TMP", "0") == "1",
     }
-    soak = Soak(args)
-    soak.passed = False
+    run = soak_class(args)
+    run.passed = False
     try:
-        soak.run()
+        run.run()
     finally:
-        soak.cleanup()
-    return 0 if soak.passed else 1
+        run.cleanup()
+    return 0 if run.passed else 1
+
+
+def write_report(lines, out):
+    """Prints the report and writes it to `out` too (when set)."""
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if out:
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with open(out, "w") as f:
+            f.write(text)
+        print(f"soak: report written to {out}", file=sys.stderr)
+
+
+def main():
+    if len(sys.argv) >= 2 and sys.argv[1] == UPSTREAM:
+        serve_upstream(int(sys.argv[2]), sys.argv[3])
+        return 0
+    return run_main(Soak)
 
 
 if __name__ == "__main__":
