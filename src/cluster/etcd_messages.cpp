@@ -280,13 +280,14 @@ std::string txnRequest(const std::vector<Compare>& compare, const std::vector<Op
     JsonPtr compares = makeJsonArray();
     for (const Compare& one : compare) {
         bool create = one.target == Compare::Target::Create;
-        appendToArray(compares.get(), JsonObject()
-                                          .add("target", create ? "CREATE" : "MOD")
-                                          .add("result", "EQUAL")
-                                          .add("key", base64Encode(one.key))
-                                          .add(create ? "create_revision" : "mod_revision",
-                                               std::to_string(one.revision))
-                                          .release());
+        JsonObject compared;
+        compared.add("target", create ? "CREATE" : "MOD")
+            .add("result", "EQUAL")
+            .add("key", base64Encode(one.key));
+        if (!one.range_end.empty())
+            compared.add("range_end", base64Encode(one.range_end));
+        compared.add(create ? "create_revision" : "mod_revision", std::to_string(one.revision));
+        appendToArray(compares.get(), compared.release());
     }
     return JsonObject()
         .add("compare", std::move(compares))

@@ -63,7 +63,8 @@ void EtcdServiceSource::read() {
     const std::string end = etcd::prefixRangeEnd(services_prefix_);
     if (!synced_ && !file_services_.empty()) {
         // Seeding (SPEC §12): the file's services, in one transaction that only the first
-        // instance ever to try wins; the others get what is there in the same answer.
+        // instance ever to try wins, and only while the prefix has never held services; the
+        // others get what is there in the same answer.
         std::vector<etcd::Operation> puts;
         char host[256] = "";
         gethostname(host, sizeof host - 1);
@@ -74,9 +75,11 @@ void EtcdServiceSource::read() {
         for (const auto& service : file_services_)
             puts.push_back(
                 {etcd::Operation::Kind::Put, serviceKey(service.name), serviceValue(service), ""});
+        // Never seeded, and no service there either (one put there by hand is etcd's to keep).
         std::string body =
-            etcd::txnRequest({{etcd::Compare::Target::Create, seeded_key_, 0}}, puts,
-                             {{etcd::Operation::Kind::Range, services_prefix_, "", end}});
+            etcd::txnRequest({{etcd::Compare::Target::Create, seeded_key_, 0, ""},
+                              {etcd::Compare::Target::Create, services_prefix_, 0, end}},
+                             puts, {{etcd::Operation::Kind::Range, services_prefix_, "", end}});
         client_.post("/v3/kv/txn", std::move(body),
                      [this](Result<std::string> answer) { onRead(std::move(answer), true); });
         return;
@@ -292,8 +295,8 @@ void EtcdServiceSource::save(const Config&, const Config& candidate, const std::
     const std::string key = serviceKey(service);
     auto known = known_.find(service);
     etcd::Compare compare = known != known_.end()
-                                ? etcd::Compare{etcd::Compare::Target::Mod, key, known->second}
-                                : etcd::Compare{etcd::Compare::Target::Create, key, 0};
+                                ? etcd::Compare{etcd::Compare::Target::Mod, key, known->second, ""}
+                                : etcd::Compare{etcd::Compare::Target::Create, key, 0, ""};
     etcd::Operation operation =
         after ? etcd::Operation{etcd::Operation::Kind::Put, key, serviceValue(*after), ""}
               : etcd::Operation{etcd::Operation::Kind::Delete, key, "", ""};

@@ -286,6 +286,20 @@ TEST_F(Cluster, ThreeStartingAtOnceSeedEtcdFromExactlyOneFile) {
     EXPECT_EQ(later->admin("GET", "/services/" + winner).status, 200);
 }
 
+// Services put in etcd by hand before any instance started are etcd's: no file seeds over them.
+TEST_F(Cluster, ServicesPutByHandBeforeAnyInstanceAreNotSeededOver) {
+    EtcdProcess etcd;
+    UpstreamServer up("up"), other("other");
+    etcd.put(prefix_ + "services/byhand",
+             R"({"route": "/byhand", "upstreams": [")" + up.address() + R"("]})");
+    auto& a = started(on(etcd.endpoints(), serviceToml("fromfile", {other.address()})));
+    EXPECT_EQ(a->logCount("are ignored: etcd holds the services"), 1) << a->log();
+    EXPECT_EQ(a->proxy("GET", "/byhand/x").body, "up");
+    EXPECT_EQ(a->admin("GET", "/services/fromfile").status, 404);
+    EXPECT_EQ(etcd.get(prefix_ + "services/fromfile"), "");
+    EXPECT_EQ(etcd.get(prefix_ + "seeded"), "");
+}
+
 TEST_F(Cluster, EtcdGoneKeepsServingRefusesChangesAndCatchesUpWhenBack) {
     EtcdProcess etcd;
     UpstreamServer up("up");

@@ -45,6 +45,7 @@ struct Compare {
     Target target = Target::Mod;
     std::string key;
     std::int64_t revision = 0;  // Create with 0: the key does not exist
+    std::string range_end;      // "" for the one key; else every key in [key, range_end)
 };
 // One operation of a txn's success or failure branch.
 struct Operation {

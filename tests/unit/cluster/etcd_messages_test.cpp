@@ -334,13 +334,13 @@ TEST(EtcdMessages, RangeRequestAsSent) {
 }
 
 TEST(EtcdMessages, TxnRequestsAsSent) {
-    Compare unchanged{Compare::Target::Mod, kApiA, 2};
+    Compare unchanged{Compare::Target::Mod, kApiA, 2, ""};
     Operation put{Operation::Kind::Put, kApiA, R"({"route":"/apiA2"})", ""};
     Operation read{Operation::Kind::Range, kApiA, "", ""};
     EXPECT_EQ(txnRequest({unchanged}, {put}, {read}), recorded("txn_success.request.json"));
     EXPECT_EQ(txnRequest({unchanged}, {put}, {read}), recorded("txn_failure.request.json"));
 
-    Compare absent{Compare::Target::Create, kLock, 0};
+    Compare absent{Compare::Target::Create, kLock, 0, ""};
     EXPECT_EQ(txnRequest({absent}, {{Operation::Kind::Put, kLock, "owner-1", ""}}, {}),
               recorded("txn_create.request.json"));
     EXPECT_EQ(txnRequest({absent}, {{Operation::Kind::Put, kLock, "owner-2", ""}},
@@ -353,6 +353,13 @@ TEST(EtcdMessages, TxnRequestDeletesARange) {
     std::string body = txnRequest({}, {{Operation::Kind::Delete, "/a/", "", "/a0"}}, {});
     EXPECT_EQ(body, R"({"compare":[],"success":[{"request_delete_range":{"key":"L2Ev",)"
                     R"("range_end":"L2Ew"}}],"failure":[]})");
+}
+
+TEST(EtcdMessages, TxnComparesARange) {
+    // Every key in [/a/, /a0) absent: the seeding's "never held services".
+    std::string body = txnRequest({{Compare::Target::Create, "/a/", 0, "/a0"}}, {}, {});
+    EXPECT_EQ(body, R"({"compare":[{"target":"CREATE","result":"EQUAL","key":"L2Ev",)"
+                    R"("range_end":"L2Ew","create_revision":"0"}],"success":[],"failure":[]})");
 }
 
 TEST(EtcdMessages, WatchRequestAsSent) {
