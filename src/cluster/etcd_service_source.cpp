@@ -16,6 +16,10 @@ namespace {
 
 constexpr std::chrono::milliseconds kFirstBackoff{100};
 constexpr std::chrono::milliseconds kLastBackoff{5000};
+// How often an open watch's endpoint is asked a question. A watch only ever hears of
+// changes, so a member that hangs, or is cut off from its cluster's quorum, keeps it open and
+// silent: only a request shows it (etcd's own progress notices come every 10 minutes).
+constexpr std::chrono::milliseconds kProbeInterval{2000};
 
 std::string revisionText(std::int64_t revision) {
     return std::to_string(revision);
@@ -37,6 +41,8 @@ EtcdServiceSource::EtcdServiceSource(event_base* base, evdns_base* dns,
       client_(base, dns, settings.etcd, std::chrono::milliseconds(settings.timeout_ms)),
       services_prefix_(settings.prefix + "services/"), seeded_key_(settings.prefix + "seeded"),
       timer_(evtimer_new(base, CCallback<&EtcdServiceSource::onTimer>::call, this)),
+      probe_timer_(
+          event_new(base, -1, EV_PERSIST, CCallback<&EtcdServiceSource::onProbeTimer>::call, this)),
       backoff_(kFirstBackoff) {}
 
 EtcdServiceSource::~EtcdServiceSource() = default;
@@ -56,6 +62,8 @@ std::string EtcdServiceSource::serviceValue(const ServiceConfig& service) {
 void EtcdServiceSource::start(std::vector<ServiceConfig> file_services, const std::string& file) {
     file_services_ = std::move(file_services);
     file_ = file;
+    timeval interval = toTimeval(kProbeInterval);
+    evtimer_add(probe_timer_.get(), &interval);
     read();
 }
 
@@ -175,7 +183,32 @@ void EtcdServiceSource::openWatch() {
         [this](std::string json) { onWatchMessage(std::move(json)); },
         [this](std::string why) { onWatchEnd(std::move(why)); });
     if (!watch_)
-        retryLater(&EtcdServiceSource::openWatch, client_.endpoint() + ": cannot connect");
+        return retryLater(&EtcdServiceSource::openWatch, client_.endpoint() + ": cannot connect");
+    watch_endpoint_ = client_.endpoint();
+}
+
+void EtcdServiceSource::onProbeTimer(evutil_socket_t, short) {
+    if (!watch_ || !connected_ || probing_)
+        return;
+    probing_ = true;
+    // A linearizable read: a member without a quorum does not answer it.
+    client_.post("/v3/kv/range", etcd::rangeRequest(seeded_key_),
+                 [this](Result<std::string> answer) { onProbe(std::move(answer)); });
+}
+
+void EtcdServiceSource::onProbe(Result<std::string> answer) {
+    probing_ = false;
+    if (!watch_)
+        return;
+    if (!answer)
+        return retryLater(&EtcdServiceSource::openWatch, answer.error().describe());
+    // The client answers from the first endpoint that did: when that is not the watch's,
+    // the watch's endpoint failed the read, and its silence means nothing.
+    if (client_.endpoint() != watch_endpoint_) {
+        logWarn("cluster: etcd at " + watch_endpoint_ + " did not answer a read; watching at " +
+                client_.endpoint() + " from revision " + revisionText(watch_from_));
+        openWatch();
+    }
 }
 
 void EtcdServiceSource::onWatchMessage(std::string json) {

@@ -242,6 +242,28 @@ TEST_F(Cluster, AChangeTakenByAnEndpointThatDidNotAnswerIsNotAConflict) {
     EXPECT_TRUE(converge({&a, &b}));
 }
 
+// A watch's endpoint that hangs keeps the watch open and silent: the instance finds out by a
+// read that endpoint does not answer, and watches at the next one.
+TEST_F(Cluster, AWatchOnAnEndpointThatStoppedAnsweringMovesOn) {
+    EtcdProcess etcd;
+    TcpRelay relay(etcd.clientPort());
+    UpstreamServer up("up");
+    auto& a = started(on(etcd.endpoints(), serviceToml("apiA", {up.address()})));
+    auto& b = started(on({relay.url(), etcd.endpoint()}));
+    ASSERT_TRUE(converge({&a, &b}));
+
+    relay.swallowAnswers(true);
+    ASSERT_EQ(a->admin("POST", "/services/apiA/upstreams", upstreamBody("127.0.0.1:7")).status,
+              201);
+    const auto changed = SteadyClock::now();
+    EXPECT_TRUE(eventually([&] { return listsUpstream(*b, "apiA", "127.0.0.1:7"); }, 8000))
+        << b->log();
+    std::cout << "[ measured ] a hung watch endpoint: the change served after " << msSince(changed)
+              << " ms\n";
+    EXPECT_EQ(b->logCount("did not answer a read; watching at " + etcd.endpoint()), 1) << b->log();
+    EXPECT_TRUE(b.connected());
+}
+
 TEST_F(Cluster, ThreeStartingAtOnceSeedEtcdFromExactlyOneFile) {
     EtcdProcess etcd;
     UpstreamServer up("up");

@@ -85,6 +85,10 @@ class EtcdServiceSource final : public ServiceSource {
     // Drops the watch (from the loop, later) and tries again after the backoff.
     void retryLater(void (EtcdServiceSource::*what)(), const std::string& why);
     void onTimer(evutil_socket_t, short);
+    // Every kProbeInterval, while a watch is open: a read, to find a watch's endpoint that
+    // stopped answering; the watch is then opened again where the read was answered.
+    void onProbeTimer(evutil_socket_t, short);
+    void onProbe(Result<std::string> answer);
     void onEvent(const etcd::WatchEvent& event);
     void deliver(const WatchedEvent& event);
     void reached(const std::string& how);
@@ -106,6 +110,9 @@ class EtcdServiceSource final : public ServiceSource {
     std::unique_ptr<etcd::Client::Watch> retired_watch_;  // freed from the loop
     EventPtr timer_;
     void (EtcdServiceSource::*next_)() = nullptr;  // what the timer does
+    EventPtr probe_timer_;
+    bool probing_ = false;
+    std::string watch_endpoint_;  // where watch_ was opened
     std::chrono::milliseconds backoff_;
     std::int64_t watch_from_ = 0;                // the revision the next watch starts at
     std::int64_t revision_ = 0;                  // the newest change of the services applied
